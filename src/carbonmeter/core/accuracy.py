@@ -1,0 +1,263 @@
+"""Accuracy (5.2.2, Tables A.2/A.3): does an instrument meet the requirement of its measuring purpose?
+
+Accuracy is stated in four ways and compared only where the comparison means something:
+
+* a numeric class (``0.2S``, ``0.5``, ``2``): smaller is better, and an S class beats the plain class of the
+  same number (0.5S meets 0.5; 0.5 does not meet 0.5S); the class number is the MPE in percent;
+* an ordinal class (weighing I–IIII per OIML/JJG, gas-system A–C): compared only with its own kind;
+* a relative MPE in percent: compared by magnitude with classes and other relative MPEs;
+* an absolute MPE with a unit (±3 °C): compared with the same unit, or with a relative MPE where the point
+  states its operating value.
+
+A measuring system (sensor + secondary instrument) is judged as a whole: its relative MPE is the root sum of
+squares of its components' (contract §5.7).  Where no honest comparison exists the answer is ``None``
+("cannot judge"), never a silent pass.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from carbonmeter.core.snapshot import Component, Instrument
+from carbonmeter.rules.schema import AccuracyRequirement, Band
+
+Kind = Literal["class", "ordinal", "mpe", "mpe_abs"]
+
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IIII": 4, "IV": 4, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4}
+_LETTER = {"A": 1, "B": 2, "C": 3, "D": 4}
+_NUMERIC = re.compile(r"^(\d+(?:\.\d+)?)\s*(S?)$", re.IGNORECASE)
+_MPE_TEXT = re.compile(r"^±?\s*(\d+(?:\.\d+)?)\s*%$")
+_UNIT_ALIASES = {"℃": "°C", "degC": "°C", "C": "°C", "%": "% (v/v)", "%(v/v)": "% (v/v)"}
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    """One stated accuracy. ``number`` is the class number, ordinal rank or MPE magnitude."""
+
+    kind: Kind
+    number: float
+    s_class: bool = False
+    unit: str = ""
+    #: For ordinal classes: which scale (roman weighing classes or lettered system classes).
+    scale: str = ""
+    text: str = ""
+
+    @property
+    def relative_percent(self) -> float | None:
+        """The relative MPE in percent this accuracy stands for, where it has one."""
+        return self.number if self.kind in ("class", "mpe") else None
+
+
+def _unit(text: str) -> str:
+    text = text.strip()
+    return _UNIT_ALIASES.get(text, text)
+
+
+def parse_class(text: str) -> Accuracy | None:
+    """Parse a class as written on a certificate (``0.2S``, ``1.0级``, ``Ⅲ``, ``±0.5%``); None if unreadable.
+
+    Unreadable text is not guessed at: the caller reports "cannot judge".
+    """
+    raw = text.strip()
+    t = re.sub(r"(级|class|Class|CLASS)", "", raw).strip()
+    if not t:
+        return None
+    if m := _NUMERIC.match(t):
+        return Accuracy("class", float(m.group(1)), s_class=bool(m.group(2)), text=raw)
+    if m := _MPE_TEXT.match(t):
+        return Accuracy("mpe", float(m.group(1)), text=f"±{m.group(1)}%")
+    if t.upper() in _ROMAN or t in _ROMAN:
+        return Accuracy("ordinal", _ROMAN.get(t.upper(), _ROMAN.get(t, 0)), scale="roman", text=raw)
+    if t.upper() in _LETTER:
+        return Accuracy("ordinal", _LETTER[t.upper()], scale="letter", text=raw)
+    return None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+def mpe(percent: float) -> Accuracy:
+    return Accuracy("mpe", percent, text=f"±{_fmt(percent)}%")
+
+
+def mpe_abs(value: float, unit: str) -> Accuracy:
+    return Accuracy("mpe_abs", value, unit=_unit(unit), text=f"±{_fmt(value)} {_unit(unit)}")
+
+
+def _stated(accuracy_class: str | None, mpe_percent: float | None) -> Accuracy | None:
+    if accuracy_class:
+        return parse_class(accuracy_class)
+    if mpe_percent is not None:
+        return mpe(mpe_percent)
+    return None
+
+
+def combine(components: Sequence[Component]) -> Accuracy | None:
+    """System accuracy: root sum of squares of the components' relative MPEs; None if any is unknown."""
+    parts: list[float] = []
+    for c in components:
+        acc = _stated(c.accuracy_class, c.mpe_percent)
+        rel = acc.relative_percent if acc else None
+        if rel is None:
+            return None
+        parts.append(rel)
+    return mpe(math.sqrt(sum(p * p for p in parts)))
+
+
+def actual_accuracy(instrument: Instrument) -> Accuracy | None:
+    """What the instrument achieves: the system's combined MPE, else its class, else its MPE."""
+    if instrument.components:
+        return combine(instrument.components)
+    stated = _stated(instrument.accuracy_class, instrument.mpe_percent)
+    if stated is not None:
+        return stated
+    if instrument.mpe_abs is not None:
+        return mpe_abs(instrument.mpe_abs, instrument.mpe_abs_unit)
+    return None
+
+
+def band_requirement(band: Band) -> Accuracy | None:
+    if band.accuracy_class is not None:
+        return parse_class(band.accuracy_class)
+    if band.mpe_percent is not None:
+        return mpe(band.mpe_percent)
+    assert band.mpe_abs is not None  # the pack schema guarantees exactly one requirement
+    return mpe_abs(band.mpe_abs, band.mpe_abs_unit)
+
+
+def band_applies(band: Band, operating_value: float | None) -> bool:
+    """Whether a band covers the operating value; without one every band applies (the conservative way)."""
+    if operating_value is None:
+        return True
+    if band.above is not None and not operating_value > band.above:
+        return False
+    return band.at_or_below is None or operating_value <= band.at_or_below
+
+
+def meets(actual: Accuracy, required: Accuracy, operating_value: float | None = None) -> bool | None:
+    """True/False where the two can be compared honestly; None where they cannot."""
+    if required.kind == "ordinal":
+        if actual.kind == "ordinal" and actual.scale == required.scale:
+            return actual.number <= required.number
+        return None
+    if required.kind == "class":
+        rel = actual.relative_percent
+        if rel is None:
+            return None
+        actual_rank = (rel, 0 if actual.s_class else 1)
+        required_rank = (required.number, 0 if required.s_class else 1)
+        if abs(actual_rank[0] - required_rank[0]) <= _EPS:
+            return actual_rank[1] <= required_rank[1]
+        return actual_rank[0] < required_rank[0]
+    if required.kind == "mpe":
+        rel = actual.relative_percent
+        if rel is None and actual.kind == "mpe_abs" and operating_value:
+            rel = actual.number / abs(operating_value) * 100
+        return None if rel is None else rel <= required.number + _EPS
+    # required.kind == "mpe_abs"
+    if actual.kind == "mpe_abs":
+        return actual.number <= required.number + _EPS if actual.unit == required.unit else None
+    rel = actual.relative_percent
+    if rel is None or operating_value is None:
+        return None
+    return rel / 100 * abs(operating_value) <= required.number + _EPS
+
+
+# --- judging an instrument at its measuring points ------------------------------------------------------
+
+#: Why a point's accuracy could not be judged.
+Unjudged = Literal["no_purpose", "unknown_purpose", "not_loaded", "no_accuracy", "incomparable"]
+
+
+@dataclass(frozen=True, slots=True)
+class PointAccuracy:
+    point: str
+    purpose: str | None
+    required: str | None
+    passed: bool | None
+    tag: str | None = None
+    unjudged: Unjudged | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentAccuracy:
+    required: str | None
+    actual: str | None
+    passed: bool | None
+    tag: str | None
+    #: The stated class of a measuring system, shown beside the combined value it is judged by.
+    stated: str | None
+    per_point: tuple[PointAccuracy, ...]
+
+
+def _band_text(band: Band, unit: str, banded: bool) -> str:
+    req = band_requirement(band)
+    text = req.text if req else "?"
+    if not banded:
+        return text
+    cond = []
+    if band.above is not None:
+        cond.append(f"> {_fmt(band.above)}")
+    if band.at_or_below is not None:
+        cond.append(f"≤ {_fmt(band.at_or_below)}")
+    return f"{text} ({' '.join(cond)} {unit})"
+
+
+def judge_point(
+    actual: Accuracy | None,
+    purpose: str | None,
+    operating_value: float | None,
+    point_id: str,
+    requirements: dict[str, AccuracyRequirement],
+) -> PointAccuracy:
+    """Judge one instrument accuracy against the requirement of one point's purpose."""
+    if not purpose:
+        return PointAccuracy(point_id, purpose, None, None, unjudged="no_purpose")
+    req = requirements.get(purpose)
+    if req is None:
+        return PointAccuracy(point_id, purpose, None, None, unjudged="unknown_purpose")
+    if req.tag == "missing":
+        return PointAccuracy(point_id, purpose, None, None, tag=req.tag, unjudged="not_loaded")
+    bands = [b for b in req.bands if band_applies(b, operating_value)] or list(req.bands)
+    required_text = " / ".join(_band_text(b, req.band_unit, len(bands) > 1) for b in bands)
+    if actual is None:
+        return PointAccuracy(point_id, purpose, required_text, None, req.tag, "no_accuracy")
+    results = []
+    for b in bands:
+        r = band_requirement(b)
+        results.append(None if r is None else meets(actual, r, operating_value))
+    if False in results:
+        return PointAccuracy(point_id, purpose, required_text, False, req.tag)
+    if None in results:
+        return PointAccuracy(point_id, purpose, required_text, None, req.tag, "incomparable")
+    return PointAccuracy(point_id, purpose, required_text, True, req.tag)
+
+
+def judge_instrument(
+    instrument: Instrument,
+    points: Sequence[tuple[str, str | None, float | None]],
+    requirements: dict[str, AccuracyRequirement],
+) -> InstrumentAccuracy:
+    """Judge an instrument at each of its points ``(id, purpose, operating_value)``.
+
+    It passes only where it passes everywhere; the requirement shown is the one that decided the verdict.
+    """
+    actual = actual_accuracy(instrument)
+    per_point = tuple(judge_point(actual, pur, val, pid, requirements) for pid, pur, val in points)
+    stated = instrument.accuracy_class if instrument.components else None
+    actual_text = actual.text if actual else None
+    if not per_point:
+        return InstrumentAccuracy(None, actual_text, None, None, stated, per_point)
+    deciding = next(
+        (p for p in per_point if p.passed is False),
+        next((p for p in per_point if p.passed is None), per_point[0]),
+    )
+    return InstrumentAccuracy(
+        deciding.required, actual_text, deciding.passed, deciding.tag, stated, per_point
+    )

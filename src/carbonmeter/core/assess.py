@@ -1,0 +1,68 @@
+"""``assess(snapshot, pack, as_of)``: the whole verdict on one plant, clause by clause (contract §5).
+
+Pure: no clock, no files, no database.  The CLI on a file and the web app on its database both call this,
+so they give the same verdict by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from carbonmeter.core.accuracy import InstrumentAccuracy
+from carbonmeter.core.classify import StreamClass, total_emissions
+from carbonmeter.core.equipping import RowResult
+from carbonmeter.core.facts import Facts, establish
+from carbonmeter.core.findings import Finding
+from carbonmeter.core.snapshot import Snapshot
+from carbonmeter.core.traceability import Trace
+from carbonmeter.core.validators import REGISTRY
+from carbonmeter.rules.schema import Pack
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentVerdict:
+    id: str
+    trace: Trace
+    counted: bool
+    accuracy: InstrumentAccuracy
+
+
+@dataclass(frozen=True)
+class Assessment:
+    pack: Pack
+    as_of: date
+    total_emissions_t: float
+    streams: tuple[StreamClass, ...]
+    rows: tuple[RowResult, ...]
+    instruments: tuple[InstrumentVerdict, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == "nonconformity" for f in self.findings)
+
+
+def run_validators(facts: Facts) -> list[Finding]:
+    """Every registered validator's findings, in registry order."""
+    findings: list[Finding] = []
+    for module in REGISTRY:
+        findings.extend(module.check(facts))
+    return findings
+
+
+def assess(snapshot: Snapshot, pack: Pack, as_of: date | None = None) -> Assessment:
+    """Judge ``snapshot`` against ``pack`` at ``as_of`` (default: the snapshot's own date)."""
+    facts = establish(snapshot, pack, as_of or snapshot.as_of)
+    return Assessment(
+        pack=pack,
+        as_of=facts.as_of,
+        total_emissions_t=total_emissions(snapshot.source_streams),
+        streams=tuple(facts.classes[s.id] for s in snapshot.source_streams),
+        rows=tuple(facts.rows),
+        instruments=tuple(
+            InstrumentVerdict(i.id, facts.traces[i.id], facts.counted[i.id], facts.accuracy[i.id])
+            for i in snapshot.instruments
+        ),
+        findings=tuple(run_validators(facts)),
+    )

@@ -1,0 +1,26 @@
+"""A finding: one nonconformity or observation, tied to its clause, its subject and its evidence.
+
+Validators emit a code and parameters, never prose: the zh/en messages are rendered at the edge from the
+message catalogue (``rules/messages.yaml``), so a wording fix never touches an engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from carbonmeter.rules.schema import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    clause: str
+    severity: Severity
+    #: Id of the point, instrument, stream, person or document concerned, or ``organization``.
+    subject: str
+    params: dict[str, Any] = field(default_factory=dict)
+    #: The facts the verdict used (which record, which instruments, which value), for the verifier.
+    evidence: dict[str, Any] = field(default_factory=dict)
+    #: True when the verdict rests on a value the pack tags ``provisional``.
+    provisional: bool = False

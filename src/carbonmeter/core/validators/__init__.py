@@ -1,0 +1,54 @@
+"""The validator plug-ins, in the order their findings are reported.
+
+A validator is a module with ``CODES`` (every code it emits → default severity), ``CLAUSE`` (the clause it
+enforces in the default pack), ``TAGS`` and a pure ``check(facts) -> list[Finding]``.  Register one by
+listing it here; ``tests/core/validators/test_registry.py`` pins this list, and the catalogue test checks
+that every code has zh/en messages.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from carbonmeter.core.validators import (
+    accuracy,
+    classification,
+    documents,
+    equipping,
+    personnel,
+    portable,
+    register,
+    seals,
+    traceability,
+    verification_due,
+)
+
+REGISTRY: tuple[ModuleType, ...] = (
+    classification,
+    equipping,
+    traceability,
+    verification_due,
+    accuracy,
+    seals,
+    portable,
+    register,
+    documents,
+    personnel,
+)
+
+
+def _check_contract(module: ModuleType) -> None:
+    for attr in ("CODES", "CLAUSE", "TAGS", "check"):
+        if not hasattr(module, attr):
+            raise TypeError(f"validator {module.__name__} lacks {attr}")
+    if not callable(module.check):
+        raise TypeError(f"validator {module.__name__}.check is not callable")
+
+
+for _module in REGISTRY:
+    _check_contract(_module)
+
+
+def all_codes() -> dict[str, str]:
+    """Every code any validator emits, with its default severity."""
+    return {code: sev for m in REGISTRY for code, sev in m.CODES.items()}

@@ -1,0 +1,24 @@
+"""Read a snapshot from a file, choosing the form by its suffix (``.json`` or ``.xlsx``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carbonmeter.core.snapshot import Snapshot
+from carbonmeter.io.problems import SnapshotError
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """The snapshot in ``path``; :class:`SnapshotError` with every located problem if it is invalid."""
+    if not path.is_file():
+        raise SnapshotError([f"{path}: no such file"])
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        from carbonmeter.io.snapshot_json import parse_json
+
+        return parse_json(path.read_bytes(), str(path))
+    if suffix == ".xlsx":
+        from carbonmeter.io.snapshot_xlsx import read_xlsx
+
+        return read_xlsx(path)
+    raise SnapshotError([f"{path}: unknown snapshot format {suffix!r} (use .json or .xlsx)"])

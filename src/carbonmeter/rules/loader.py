@@ -1,0 +1,110 @@
+"""Finding, reading and validating rule packs.
+
+Built-in packs live in ``packs/<id>/<version>/pack.yaml``.  An administrator loads an edited copy by path
+(``--profile my-pack.yaml``) without a code change.  Every problem of a pack is reported at once, naming the
+file, the dotted key and the reason; a duplicated YAML key is an error too (PyYAML would silently keep the
+last one, which is how an edited pack quietly loses a value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from carbonmeter.rules.schema import Pack
+
+PACKS_DIR = Path(__file__).parent / "packs"
+DEFAULT_PACK = "cq-part1"
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key or '(top)'}: {self.reason}"
+
+
+class PackError(Exception):
+    """A pack could not be loaded; ``problems`` lists every reason, each with file and key."""
+
+    def __init__(self, problems: list[PackProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate mapping keys."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_pack(text: bytes, file: str) -> Pack:
+    """Validate pack ``text`` (YAML bytes) read from ``file``; raise :class:`PackError` with every problem."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise PackError([PackProblem(file, "", f"not valid YAML: {exc}")]) from exc
+    if not isinstance(data, dict):
+        raise PackError([PackProblem(file, "", "a pack is a YAML mapping")])
+    data = {**data, "sha256": hashlib.sha256(text).hexdigest(), "path": file}
+    try:
+        return Pack.model_validate(data)
+    except ValidationError as exc:
+        problems = [PackProblem(file, _dotted(err["loc"]), err["msg"]) for err in exc.errors()]
+        raise PackError(problems) from exc
+
+
+def builtin_pack_files() -> list[Path]:
+    """Every built-in pack file, sorted by id then version."""
+    return sorted(PACKS_DIR.glob("*/*/pack.yaml"))
+
+
+def _resolve(ref: str) -> Path:
+    """A pack reference is a path to a YAML file, ``id`` (newest version) or ``id@version``."""
+    candidate = Path(ref)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        if not candidate.is_file():
+            raise PackError([PackProblem(ref, "", "no such pack file")])
+        return candidate
+    pack_id, _, version = ref.partition("@")
+    versions = sorted((PACKS_DIR / pack_id).glob("*/pack.yaml"))
+    if version:
+        versions = [v for v in versions if v.parent.name == version]
+    if not versions:
+        known = ", ".join(sorted({p.parent.parent.name for p in builtin_pack_files()}))
+        raise PackError([PackProblem(ref, "", f"no built-in pack of that name (known: {known})")])
+    return versions[-1]
+
+
+@cache
+def _load_file(path: Path) -> Pack:
+    return parse_pack(path.read_bytes(), str(path))
+
+
+def load_pack(ref: str = DEFAULT_PACK) -> Pack:
+    """Load a pack by id, ``id@version`` or path; raise :class:`PackError` when it is invalid."""
+    return _load_file(_resolve(ref).resolve())

@@ -1,0 +1,74 @@
+"""Rendering finding codes and parameters into zh and en messages.
+
+Parameters are language-neutral: numbers, ids, dates, ``{"label": "group.key"}`` (a term from the catalogue),
+``{"zh": …, "en": …}`` (a term from the pack), ``{"id": …, "because": [labels]}`` (``I-12（备用）``) and
+lists of these.  Language is applied only here.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+Lang = Literal["zh", "en"]
+CATALOGUE = Path(__file__).with_name("messages.yaml")
+_SEP = {"zh": "、", "en": ", "}
+
+
+@cache
+def catalogue() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    return data
+
+
+def label_text(ref: str, lang: Lang) -> str:
+    group, _, key = ref.partition(".")
+    entry = catalogue()["labels"][group][key] if key else catalogue()["labels"][group]
+    return str(entry[lang])
+
+
+def format_number(x: float) -> str:
+    """Numbers as a reader wants them: integers plain, fractions to at most two decimals."""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def render_param(value: Any, lang: Lang) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return label_text("none", lang) if not value else "✓"
+    if isinstance(value, int | float):
+        return format_number(value)
+    if isinstance(value, list):
+        if not value:
+            return label_text("none", lang)
+        return _SEP[lang].join(render_param(v, lang) for v in value)
+    if isinstance(value, dict):
+        if "label" in value:
+            return label_text(value["label"], lang)
+        if "id" in value:
+            reasons = _SEP[lang].join(render_param(r, lang) for r in value.get("because", []))
+            if not reasons:
+                return str(value["id"])
+            return f"{value['id']}（{reasons}）" if lang == "zh" else f"{value['id']} ({reasons})"
+        if lang in value:
+            return str(value[lang])
+    return str(value)
+
+
+def template_fields(code: str, lang: Lang) -> set[str]:
+    """The parameter names a code's template uses."""
+    tpl = catalogue()["messages"][code][lang]
+    return {name for _, name, _, _ in string.Formatter().parse(tpl) if name}
+
+
+def render(code: str, params: dict[str, Any], lang: Lang) -> str:
+    """The message of ``code`` in ``lang``; a missing template or parameter is a programming error."""
+    tpl: str = catalogue()["messages"][code][lang]
+    return tpl.format_map({k: render_param(v, lang) for k, v in params.items()})

@@ -1,0 +1,76 @@
+"""The command line as a user runs it: a real process, real files, exit codes and streams (contract §1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+MINI = Path(__file__).parents[1] / "data" / "mini.json"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "carbonmeter.cli.main", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_json_output_is_exactly_the_document() -> None:
+    r = run("assess", str(MINI), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == "carbonmeter.assessment/1"
+    assert doc["profile"]["id"] == "cq-part1"
+    assert doc["conforms"] is False
+    assert r.stderr == ""
+
+
+def test_as_of_and_profile_change_the_verdict() -> None:
+    early = json.loads(run("assess", str(MINI), "--format", "json", "--as-of", "2025-12-01").stdout)
+    assert early["as_of"] == "2025-12-01"
+    by_id = {i["id"]: i for i in early["instruments"]}
+    assert by_id["I3"]["traceable"] is True  # expires 2026-01-09, after this date
+    jjf = json.loads(run("assess", str(MINI), "--format", "json", "--profile", "jjf2309-2025").stdout)
+    assert jjf["profile"]["id"] == "jjf2309-2025"
+
+
+def test_invalid_input_exits_2_with_nothing_on_stdout(tmp_path: Path) -> None:
+    bad = json.loads(MINI.read_text(encoding="utf-8"))
+    bad["instruments"][0]["status"] = "broken"
+    bad["measuring_points"][1]["stream"] = "nowhere"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    r = run("assess", str(path), "--format", "json")
+    assert r.returncode == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "/instruments/0/status" in lines[0]  # schema errors first, then integrity
+
+
+def test_missing_file_and_bad_profile_exit_2() -> None:
+    assert run("assess", "no-such.json").returncode == 2
+    r = run("assess", str(MINI), "--profile", "nope")
+    assert r.returncode == 2 and "no built-in pack" in r.stderr and r.stdout == ""
+
+
+def test_text_output_is_chinese_summary() -> None:
+    r = run("assess", str(MINI), "--format", "text")
+    assert r.returncode == 0
+    assert "结论：不符合" in r.stdout
+    assert "6.3.7 未经有效溯源的器具不得使用且不计入配备率" in r.stdout
+
+
+def test_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "a.json"
+    r = run("assess", str(MINI), "--format", "json", "-o", str(out))
+    assert r.returncode == 0 and r.stdout == ""
+    assert json.loads(out.read_text(encoding="utf-8"))["schema"] == "carbonmeter.assessment/1"
+
+
+def test_rules_list_and_show() -> None:
+    r = run("rules", "list")
+    assert r.returncode == 0 and "cq-part1" in r.stdout and "jjf2309-2025" in r.stdout
+    show = run("rules", "show", "cq-part1")
+    assert show.returncode == 0
+    assert "refined_oil_trade" in show.stdout and "seed" in show.stdout and "not loaded" in show.stdout
