@@ -7,6 +7,7 @@ from typing import Any
 
 from carbonmeter.core.snapshot import (
     Calibration,
+    Certificate,
     Document,
     Instrument,
     MeasuringPoint,
@@ -87,8 +88,8 @@ def responsible_person(valid_until: date = date(2027, 1, 1)) -> Person:
         name="张伟",
         role="碳计量负责人",
         responsible=True,
-        certificates=({"name": "计量管理证书", "valid_until": valid_until},),
-    )  # type: ignore[arg-type]
+        certificates=(Certificate(name="计量管理证书", valid_until=valid_until),),
+    )
 
 
 def docs(kinds: tuple[str, ...] = ALL_DOCS, approved: date | None = date(2025, 1, 1)) -> tuple[Document, ...]:

@@ -45,7 +45,10 @@ def test_system_is_root_sum_of_squares() -> None:
         [Component(type="sensor", accuracy_class="0.5"), Component(type="totaliser", mpe_percent=0.5)]
     )
     assert system is not None and system.number == pytest.approx(0.7071, abs=1e-4)
-    assert combine([Component(type="sensor", accuracy_class="III")]) is None
+    assert (
+        combine([Component(type="cell", accuracy_class="III"), Component(type="x", accuracy_class="0.2")])
+        is None
+    )
 
 
 def test_absolute_mpe_needs_same_unit_or_an_operating_value() -> None:

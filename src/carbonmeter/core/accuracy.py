@@ -100,6 +100,8 @@ def _stated(accuracy_class: str | None, mpe_percent: float | None) -> Accuracy |
 
 def combine(components: Sequence[Component]) -> Accuracy | None:
     """System accuracy: root sum of squares of the components' relative MPEs; None if any is unknown."""
+    if len(components) == 1:
+        return _stated(components[0].accuracy_class, components[0].mpe_percent)
     parts: list[float] = []
     for c in components:
         acc = _stated(c.accuracy_class, c.mpe_percent)
@@ -108,6 +110,13 @@ def combine(components: Sequence[Component]) -> Accuracy | None:
             return None
         parts.append(rel)
     return mpe(math.sqrt(sum(p * p for p in parts)))
+
+
+def states_accuracy(instrument: Instrument) -> bool:
+    """Whether the register states any accuracy (a class, an MPE, or a class/MPE on every component)."""
+    if instrument.components:
+        return all(c.accuracy_class or c.mpe_percent for c in instrument.components)
+    return bool(instrument.accuracy_class or instrument.mpe_percent or instrument.mpe_abs)
 
 
 def actual_accuracy(instrument: Instrument) -> Accuracy | None:
@@ -210,7 +219,7 @@ def _band_text(band: Band, unit: str, banded: bool) -> str:
 
 
 def judge_point(
-    actual: Accuracy | None,
+    actual: Accuracy | None | Literal["unreadable"],
     purpose: str | None,
     operating_value: float | None,
     point_id: str,
@@ -228,6 +237,8 @@ def judge_point(
     required_text = " / ".join(_band_text(b, req.band_unit, len(bands) > 1) for b in bands)
     if actual is None:
         return PointAccuracy(point_id, purpose, required_text, None, req.tag, "no_accuracy")
+    if actual == "unreadable":
+        return PointAccuracy(point_id, purpose, required_text, None, req.tag, "incomparable")
     results = []
     for b in bands:
         r = band_requirement(b)
@@ -249,7 +260,11 @@ def judge_instrument(
     It passes only where it passes everywhere; the requirement shown is the one that decided the verdict.
     """
     actual = actual_accuracy(instrument)
-    per_point = tuple(judge_point(actual, pur, val, pid, requirements) for pid, pur, val in points)
+    # Stated but not usable (an unreadable class, a roman class inside a system): cannot judge, not "unstated".
+    judged: Accuracy | None | Literal["unreadable"] = actual
+    if actual is None and states_accuracy(instrument):
+        judged = "unreadable"
+    per_point = tuple(judge_point(judged, pur, val, pid, requirements) for pid, pur, val in points)
     stated = instrument.accuracy_class if instrument.components else None
     actual_text = actual.text if actual else None
     if not per_point:

@@ -30,17 +30,31 @@ class Trace:
     failure: Calibration | None = None
 
 
+def _newest(records: Sequence[Calibration]) -> Calibration:
+    return max(records, key=lambda r: (r.date, r.valid_until or r.date))
+
+
+def _first_failure_after(records: Sequence[Calibration], after: date, as_of: date) -> Calibration | None:
+    failures = [r for r in records if r.result == "fail" and after < r.date <= as_of]
+    return min(failures, key=lambda r: r.date) if failures else None
+
+
 def trace(records: Sequence[Calibration], as_of: date) -> Trace:
-    """Decide traceability from one instrument's records (any order)."""
+    """Decide traceability from one instrument's records (any order).
+
+    When it is not traceable, the reason is told from the newest pass: voided if a failure followed it,
+    otherwise expired — so a repair-and-pass after a failure is never reported as "failed, no pass since".
+    """
     passes = [r for r in records if r.result == "pass" and r.date <= as_of]
     if not passes:
         return Trace(False, "never")
     covering = [r for r in passes if r.valid_until is not None and as_of <= r.valid_until]
-    if not covering:
-        latest = max(passes, key=lambda r: (r.date, r.valid_until or r.date))
-        return Trace(False, "expired", record=latest)
-    best = max(covering, key=lambda r: (r.date, r.valid_until or r.date))
-    failures = [r for r in records if r.result == "fail" and best.date < r.date <= as_of]
-    if failures:
-        return Trace(False, "voided", record=best, failure=min(failures, key=lambda r: r.date))
-    return Trace(True, "ok", record=best)
+    if covering:
+        best = _newest(covering)
+        if _first_failure_after(records, best.date, as_of) is None:
+            return Trace(True, "ok", record=best)
+    latest = _newest(passes)
+    failure = _first_failure_after(records, latest.date, as_of)
+    if failure is not None:
+        return Trace(False, "voided", record=latest, failure=failure)
+    return Trace(False, "expired", record=latest)

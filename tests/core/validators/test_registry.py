@@ -1,0 +1,108 @@
+"""The validator registry and its catalogues: order pinned, every code templated, tested and cited in packs.
+
+Adding a validator or a code means touching this file (the pinned order) and writing its test file, its
+zh/en templates and, where its clause is new, the packs' clause catalogues.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from carbonmeter.core.validators import REGISTRY, all_codes
+from carbonmeter.rules.loader import load_pack
+from carbonmeter.rules.messages import catalogue
+
+HERE = Path(__file__).parent
+PACKS = ("cq-part1", "jjf2309-2025")
+EXPECTED_ORDER = [
+    "classification",
+    "equipping",
+    "traceability",
+    "verification_due",
+    "accuracy",
+    "seals",
+    "portable",
+    "register",
+    "documents",
+    "personnel",
+]
+
+
+def short_name(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+def code_pattern(code: str) -> re.Pattern[str]:
+    """``code`` as a whole token: ``ACC-02`` must not be found inside ``ACC-02-A``."""
+    return re.compile(rf"(?<![\w-]){re.escape(code)}(?![\w-])")
+
+
+def validator_test_sources() -> str:
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted(HERE.glob("test_*.py")) if p.name != Path(__file__).name
+    )
+
+
+def test_registry_order_is_pinned() -> None:
+    assert [short_name(m) for m in REGISTRY] == EXPECTED_ORDER
+
+
+def test_every_validator_has_its_own_test_file() -> None:
+    missing = [name for name in EXPECTED_ORDER if not (HERE / f"test_{name}.py").is_file()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("module", REGISTRY, ids=short_name)
+def test_validator_declares_codes_clause_tags_and_check(module: ModuleType) -> None:
+    assert module.CODES and isinstance(module.CODES, dict)
+    assert isinstance(module.CLAUSE, str) and module.CLAUSE
+    assert isinstance(module.TAGS, frozenset) and module.TAGS
+    assert callable(module.check)
+
+
+def test_codes_are_unique_across_validators() -> None:
+    every = [code for m in REGISTRY for code in m.CODES]
+    assert len(every) == len(set(every)) == len(all_codes())
+
+
+@pytest.mark.parametrize("code", sorted(all_codes()))
+def test_code_follows_the_scheme_and_has_a_valid_default_severity(code: str) -> None:
+    assert re.fullmatch(r"[A-Z]{2,4}-\d{2}(-[A-Z])?", code)
+    assert all_codes()[code] in ("nonconformity", "observation")
+
+
+@pytest.mark.parametrize("code", sorted(all_codes()))
+def test_every_code_has_zh_and_en_templates(code: str) -> None:
+    templates = catalogue()["messages"].get(code)
+    assert templates is not None, f"{code} has no entry in messages.yaml"
+    assert isinstance(templates.get("zh"), str) and templates["zh"].strip()
+    assert isinstance(templates.get("en"), str) and templates["en"].strip()
+
+
+def test_every_template_belongs_to_a_validator() -> None:
+    orphans = sorted(set(catalogue()["messages"]) - set(all_codes()))
+    assert orphans == []
+
+
+def test_every_code_is_exercised_by_a_validator_test() -> None:
+    sources = validator_test_sources()
+    untested = [code for code in sorted(all_codes()) if not code_pattern(code).search(sources)]
+    assert untested == []
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+@pytest.mark.parametrize("module", REGISTRY, ids=short_name)
+def test_every_validator_clause_is_in_the_packs_clause_catalogue(pack_id: str, module: ModuleType) -> None:
+    assert module.CLAUSE in load_pack(pack_id).clauses
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+def test_pack_severity_overrides_name_known_codes_or_families(pack_id: str) -> None:
+    codes = set(all_codes())
+    families = {c.rsplit("-", 1)[0] for c in codes if c.count("-") == 2}
+    unknown = sorted(set(load_pack(pack_id).severity) - codes - families)
+    assert unknown == []
