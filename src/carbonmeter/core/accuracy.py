@@ -219,7 +219,7 @@ def _band_text(band: Band, unit: str, banded: bool) -> str:
 
 
 def judge_point(
-    actual: Accuracy | None | Literal["unreadable"],
+    actual: Accuracy | Literal["unreadable"] | None,
     purpose: str | None,
     operating_value: float | None,
     point_id: str,
@@ -260,8 +260,8 @@ def judge_instrument(
     It passes only where it passes everywhere; the requirement shown is the one that decided the verdict.
     """
     actual = actual_accuracy(instrument)
-    # Stated but not usable (an unreadable class, a roman class inside a system): cannot judge, not "unstated".
-    judged: Accuracy | None | Literal["unreadable"] = actual
+    # Stated but unusable (unreadable class, roman class inside a system): cannot judge, not "unstated".
+    judged: Accuracy | Literal["unreadable"] | None = actual
     if actual is None and states_accuracy(instrument):
         judged = "unreadable"
     per_point = tuple(judge_point(judged, pur, val, pid, requirements) for pid, pur, val in points)
