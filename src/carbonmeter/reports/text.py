@@ -16,6 +16,8 @@ from carbonmeter.rules.messages import format_number, label_text, render
 
 _SEVERITY = {"nonconformity": "不符合", "observation": "观察"}
 _PROVISIONAL = "※"
+#: Observations of one code beyond this many are summarised in one line; nonconformities are always listed.
+OBSERVATIONS_SHOWN = 3
 
 
 def _pct(x: float | None) -> str:
@@ -83,9 +85,19 @@ def _findings(a: Assessment) -> list[str]:
         title = entry.zh if entry else ""
         group = sorted(by_clause[clause], key=lambda f: (f.severity != "nonconformity", f.code))
         lines.append(f"{clause} {title}（{len(group)} 项）")
+        shown: dict[str, int] = defaultdict(int)
         for f in group:
+            shown[f.code] += 1
+            if f.severity == "observation" and shown[f.code] > OBSERVATIONS_SHOWN:
+                continue
             mark = _PROVISIONAL if f.provisional else ""
             lines.append(f"  [{_SEVERITY[f.severity]}] {f.code}{mark} {render(f.code, f.params, 'zh')}")
+        for code, n in shown.items():
+            if n > OBSERVATIONS_SHOWN and code in {f.code for f in group if f.severity == "observation"}:
+                lines.append(
+                    f"  …… {code} 另有 {n - OBSERVATIONS_SHOWN} 项同类观察项"
+                    "（完整清单见 --format json 或 xlsx）"
+                )
     return lines or ["无。"]
 
 

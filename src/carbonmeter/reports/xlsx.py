@@ -1,0 +1,168 @@
+"""The assessment workbook (``--format xlsx``): verdict, Table A.1 rates, findings, and the plant's own
+sheets with the Table B.1 register carrying verdict columns.
+
+The register and the other snapshot sheets are the product's snapshot workbook, so the file re-imports as
+a snapshot (the verdict columns and result sheets are recognised and left out on import).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from carbonmeter.core.assess import Assessment, InstrumentVerdict
+from carbonmeter.core.snapshot import Snapshot
+from carbonmeter.io.snapshot_xlsx import RESULT_SHEETS, VERDICT_COLUMNS, write_xlsx
+from carbonmeter.rules.messages import label_text, render
+
+_BOLD = Font(bold=True)
+_BAD = PatternFill("solid", fgColor="F8CBAD")
+_GOOD = PatternFill("solid", fgColor="C6EFCE")
+_SEVERITY = {"nonconformity": "不符合", "observation": "观察"}
+_YES_NO = {True: "是", False: "否", None: "—"}
+
+
+def _sheet(ws: Worksheet, headers: list[str], rows: list[list[object]], widths: list[int]) -> None:
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = _BOLD
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A2"
+    for i, w in enumerate(widths):
+        ws.column_dimensions[get_column_letter(i + 1)].width = w
+
+
+def _summary(ws: Worksheet, a: Assessment, s: Snapshot) -> None:
+    n_nc = sum(f.severity == "nonconformity" for f in a.findings)
+    rows: list[list[object]] = [
+        ["单位名称", s.organization.name],
+        ["规则包", f"{a.pack.id} {a.pack.version}（{a.pack.status}）"],
+        ["规则包 sha256", a.pack.sha256],
+        ["评价日期", a.as_of],
+        ["报告年度", s.reporting_year],
+        ["排放总量(tCO2e)", a.total_emissions_t],
+        ["结论", "符合" if a.conforms else "不符合"],
+        ["不符合项", n_nc],
+        ["观察项", len(a.findings) - n_nc],
+        ["依据暂定值的发现项", sum(f.provisional for f in a.findings)],
+    ]
+    _sheet(ws, ["项目", "值"], rows, [22, 70])
+    ws.cell(5, 2).number_format = "yyyy-mm-dd"
+    ws.cell(8, 2).fill = _GOOD if a.conforms else _BAD
+
+
+def _rates(ws: Worksheet, a: Assessment) -> None:
+    rows: list[list[object]] = []
+    for r in a.rows:
+        title = a.pack.row(r.row).title.zh
+        verdict = "—" if r.required == 0 else ("合格" if r.passed else "不合格")
+        rows.append(
+            [
+                r.row,
+                title,
+                r.required,
+                r.equipped,
+                r.rate,
+                r.required_rate,
+                verdict,
+                r.tag,
+                "、".join(r.unequipped_points),
+            ]
+        )
+    _sheet(
+        ws,
+        ["表A.1 行", "名称", "应配备", "已配备", "配备率", "要求配备率", "结论", "依据", "未配备计量点"],
+        rows,
+        [36, 30, 8, 8, 10, 12, 8, 10, 40],
+    )
+    for row in ws.iter_rows(min_row=2):
+        for cell in (row[4], row[5]):
+            cell.number_format = "0.0%"
+        if row[6].value == "不合格":
+            row[6].fill = _BAD
+
+
+def _findings(ws: Worksheet, a: Assessment) -> None:
+    rows: list[list[object]] = []
+    for f in a.findings:
+        clause = a.pack.clauses.get(f.clause)
+        rows.append(
+            [
+                f.clause,
+                clause.zh if clause else "",
+                _SEVERITY[f.severity],
+                f.code,
+                f.subject,
+                render(f.code, f.params, "zh"),
+                render(f.code, f.params, "en"),
+                "是" if f.provisional else "否",
+                json.dumps(f.evidence, ensure_ascii=False, default=str),
+            ]
+        )
+    _sheet(
+        ws,
+        ["条款", "条款名称", "类别", "代码", "对象", "说明", "Message", "依据暂定值", "证据"],
+        rows,
+        [8, 28, 8, 10, 14, 70, 70, 10, 60],
+    )
+    for row in ws.iter_rows(min_row=2):
+        row[5].alignment = Alignment(wrap_text=True, vertical="top")
+        if row[2].value == "不符合":
+            row[2].fill = _BAD
+
+
+def _verdict_cells(v: InstrumentVerdict) -> list[str | date | None]:
+    rec = v.trace.record
+    acc = v.accuracy
+    acc_verdict = {True: "合格", False: "不合格", None: "未判定"}[acc.passed]
+    return [
+        label_text(f"trace.{v.trace.reason}", "zh"),
+        rec.valid_until if rec else None,
+        _YES_NO[v.counted],
+        acc.required or "—",
+        acc_verdict,
+    ]
+
+
+def _register_verdicts(ws: Worksheet, a: Assessment) -> None:
+    """Append the verdict columns to the register, matched by instrument id (编号)."""
+    headers = [c.value for c in ws[1]]
+    id_col = headers.index("编号") + 1
+    first = len(headers) + 1
+    for j, name in enumerate(VERDICT_COLUMNS):
+        cell = ws.cell(1, first + j, name)
+        cell.font = _BOLD
+    by_id = {v.id: v for v in a.instruments}
+    for r in range(2, ws.max_row + 1):
+        v = by_id.get(str(ws.cell(r, id_col).value))
+        if v is None:
+            continue
+        for j, value in enumerate(_verdict_cells(v)):
+            cell = ws.cell(r, first + j, value)
+            if j == 1:
+                cell.number_format = "yyyy-mm-dd"
+            if value in ("否", "不合格") or (j == 0 and not v.trace.traceable):
+                cell.fill = _BAD
+
+
+def write_assessment_xlsx(a: Assessment, s: Snapshot, path: Path) -> None:
+    """Write the assessment workbook to ``path``."""
+    write_xlsx(s, path)
+    wb = load_workbook(path)
+    builders = {
+        "评价结论": lambda ws: _summary(ws, a, s),
+        "配备率": lambda ws: _rates(ws, a),
+        "发现项": lambda ws: _findings(ws, a),
+    }
+    for index, name in enumerate(RESULT_SHEETS):
+        builders[name](wb.create_sheet(name, index))
+    _register_verdicts(wb["碳计量器具"], a)
+    wb.active = 0
+    wb.save(path)

@@ -1,0 +1,43 @@
+"""The assessment workbook: verdict sheets in front, the B.1 register with verdict columns, and the whole
+file re-imports as the same snapshot (the product's own register round-trips unchanged)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from carbonmeter.core.assess import assess
+from carbonmeter.io.snapshot_json import parse_json
+from carbonmeter.io.snapshot_xlsx import RESULT_SHEETS, VERDICT_COLUMNS, read_xlsx
+from carbonmeter.reports.xlsx import write_assessment_xlsx
+from carbonmeter.rules.loader import load_pack
+
+MINI = Path(__file__).parents[1] / "data" / "mini.json"
+
+
+def test_assessment_workbook(tmp_path: Path) -> None:
+    snap = parse_json(MINI.read_bytes(), "mini.json")
+    a = assess(snap, load_pack())
+    out = tmp_path / "result.xlsx"
+    write_assessment_xlsx(a, snap, out)
+
+    assert read_xlsx(out) == snap
+
+    wb = load_workbook(out, read_only=True)
+    assert wb.sheetnames[: len(RESULT_SHEETS)] == list(RESULT_SHEETS)
+    rates = list(wb["配备率"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[2], r[3]) for r in rates] == [(x.row, x.required, x.equipped) for x in a.rows]
+    findings = list(wb["发现项"].iter_rows(min_row=2, values_only=True))
+    assert len(findings) == len(a.findings)
+    assert {row[3] for row in findings} == {f.code for f in a.findings}
+
+    register = list(wb["碳计量器具"].iter_rows(values_only=True))
+    header = list(register[0])
+    assert header[-len(VERDICT_COLUMNS) :] == list(VERDICT_COLUMNS)
+    by_id = {row[header.index("编号")]: dict(zip(header, row, strict=True)) for row in register[1:]}
+    assert by_id["I4"]["计入配备率"] == "否" and by_id["I4"]["溯源状态"] == "复检不合格"
+    assert by_id["I1"]["计入配备率"] == "是" and by_id["I1"]["准确度结论"] == "合格"
+    assert by_id["I3"]["准确度结论"] == "不合格"
+    summary = dict(wb["评价结论"].iter_rows(min_row=2, values_only=True))
+    assert summary["结论"] == "不符合"
