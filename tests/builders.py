@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from carbonmeter.core.snapshot import (
     Calibration,
     Certificate,
+    Component,
     Document,
     Instrument,
     MeasuringPoint,
@@ -55,6 +58,10 @@ def instrument(id: str = "I1", points: tuple[str, ...] = ("P1",), **kw: Any) -> 
         "location": "site",
         "accuracy_class": "0.5",
     }
+    if "components" in kw:  # written as dicts in tests, for brevity
+        kw["components"] = tuple(
+            msgspec.convert(c, Component) if isinstance(c, dict) else c for c in kw["components"]
+        )
     return Instrument(id=id, points=points, **(full | kw))
 
 

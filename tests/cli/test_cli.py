@@ -45,7 +45,9 @@ def test_invalid_input_exits_2_with_nothing_on_stdout(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "/instruments/0/status" in lines[0]  # schema errors first, then integrity
+    assert len(lines) == 2  # schema and integrity problems reported in one pass
+    assert "/instruments/0/status" in lines[0] and "broken" in lines[0]
+    assert "/measuring_points/1/stream" in lines[1] and "nowhere" in lines[1]
 
 
 def test_missing_file_and_bad_profile_exit_2() -> None:

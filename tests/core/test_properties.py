@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,8 +43,8 @@ def test_adding_a_counted_instrument_never_lowers_a_rate(plant: Snapshot, pack, 
     target = data.draw(st.sampled_from(unequipped))
     inst, cal = in_use_traceable("NEW", target)
     after = assess(
-        plant.model_copy(
-            update={"instruments": (*plant.instruments, inst), "calibrations": (*plant.calibrations, cal)}
+        msgspec.structs.replace(
+            plant, **{"instruments": (*plant.instruments, inst), "calibrations": (*plant.calibrations, cal)}
         ),
         pack,
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,8 +97,9 @@ def test_mini_snapshot_round_trips(tmp_path: Path) -> None:
 
 def test_round_trip_keeps_what_the_json_form_does_not_need(tmp_path: Path) -> None:
     original = parse_json(MINI.read_bytes(), str(MINI))
-    instrument = original.instruments[0].model_copy(
-        update={
+    instrument = msgspec.structs.replace(
+        original.instruments[0],
+        **{
             "components": (
                 model.Component(type="称重传感器", accuracy_class="0.05", extra={"备注": "C3"}),
                 model.Component(type="积算器", mpe_percent=0.1),
@@ -108,7 +110,7 @@ def test_round_trip_keeps_what_the_json_form_does_not_need(tmp_path: Path) -> No
             "traceability_basis": "JJG 195-2019",
             "interval_months": 12,
             "extra": {"备注": "=不是公式", "检修次数": 3, "系数": 0.1 + 0.2, "联网": True},
-        }
+        },
     )
     person = model.Person(
         name="李四",
@@ -119,15 +121,16 @@ def test_round_trip_keeps_what_the_json_form_does_not_need(tmp_path: Path) -> No
             model.Certificate(name="乙证"),
         ),
     )
-    snapshot = original.model_copy(
-        update={
+    snapshot = msgspec.structs.replace(
+        original,
+        **{
             "instruments": (instrument, *original.instruments[1:]),
             "personnel": (*original.personnel, person, model.Person(name="王五")),
-            "organization": original.organization.model_copy(
-                update={"region": "重庆", "extra": {"法人": "赵六"}}
+            "organization": msgspec.structs.replace(
+                original.organization, **{"region": "重庆", "extra": {"法人": "赵六"}}
             ),
             "extra": {"来源": "ERP"},
-        }
+        },
     )
     write_xlsx(snapshot, tmp_path / "rich.xlsx")
     assert read_xlsx(tmp_path / "rich.xlsx") == snapshot
@@ -301,7 +304,7 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
         "documents": draw(st.lists(documents, max_size=2)),
         "extra": draw(EXTRA),
     }
-    snapshot = Snapshot.model_validate(doc)
+    snapshot = msgspec.convert(doc, Snapshot)
     assert check_integrity(snapshot) == []
     return snapshot
 
@@ -357,12 +360,17 @@ def test_register_with_the_assessment_verdicts_re_imports_unchanged(tmp_path: Pa
 
 def test_writer_refuses_what_would_read_back_different(tmp_path: Path) -> None:
     original = parse_json(MINI.read_bytes(), str(MINI))
-    clash = original.model_copy(
-        update={"source_streams": (original.source_streams[0].model_copy(update={"extra": {"名称": 1}}),)}
+    clash = msgspec.structs.replace(
+        original,
+        **{
+            "source_streams": (msgspec.structs.replace(original.source_streams[0], **{"extra": {"名称": 1}}),)
+        },
     )
     with pytest.raises(ValueError, match="extra key '名称'"):
         write_xlsx(clash, tmp_path / "a.xlsx")
-    twins = original.model_copy(update={"personnel": (model.Person(name="张伟"), model.Person(name="张伟"))})
+    twins = msgspec.structs.replace(
+        original, **{"personnel": (model.Person(name="张伟"), model.Person(name="张伟"))}
+    )
     with pytest.raises(ValueError, match="two people named '张伟'"):
         write_xlsx(twins, tmp_path / "b.xlsx")
 
@@ -630,7 +638,7 @@ def test_model_and_integrity_problems_are_located_in_cells(tmp_path: Path) -> No
     sheets["检定校准记录"].append(["I9", "校准", date(2025, 1, 1), None, "合格"])
     path = book(tmp_path / "bad.xlsx", sheets)
     assert problems(path) == [
-        f"{path}: 碳源流!E3 (年排放量(tCO2e)): Input should be greater than or equal to 0 (got -5.0)",
+        f"{path}: 碳源流!E3 (年排放量(tCO2e)): must be ≥ 0 (got -5.0) / 不能小于 0",
         f"{path}: 检定校准记录!A3 (器具编号): unknown instrument 'I9' (器具不存在)",
         f"{path}: 检定校准记录!D3 (有效期至): a passing record needs valid_until (合格记录须填写有效期至)",
     ]
@@ -675,7 +683,7 @@ def test_a_reference_to_an_invalid_object_is_not_called_unknown(tmp_path: Path) 
     sheets["检定校准记录"][1][0] = "I7"  # while this one is really unknown
     path = book(tmp_path / "bad.xlsx", sheets)
     assert problems(path) == [
-        f"{path}: 碳源流!E2 (年排放量(tCO2e)): Input should be greater than or equal to 0 (got -1.0)",
+        f"{path}: 碳源流!E2 (年排放量(tCO2e)): must be ≥ 0 (got -1.0) / 不能小于 0",
         f"{path}: 检定校准记录!A2 (器具编号): unknown instrument 'I7' (器具不存在)",
     ]
 
@@ -756,12 +764,12 @@ def test_every_model_field_has_a_column(
     sheet: str, record: type[model.Record], not_columns: set[str]
 ) -> None:
     """A field added to the snapshot must get a column, or the workbook would silently lose it."""
-    assert set(record.model_fields) - {"extra"} - not_columns <= set(COLUMNS[sheet])
+    assert set(record.__struct_fields__) - {"extra"} - not_columns <= set(COLUMNS[sheet])
 
 
 def test_every_organization_field_has_an_item() -> None:
-    fields = set(model.Organization.model_fields) | {"reporting_year", "as_of"}
+    fields = set(model.Organization.__struct_fields__) | {"reporting_year", "as_of"}
     assert fields - {"extra"} == set(ORGANIZATION_ITEMS)
-    assert set(Snapshot.model_fields) - {"extra", "schema_", "organization"} <= set(ORGANIZATION_ITEMS) | set(
-        SHEETS.values()
-    )
+    assert set(Snapshot.__struct_fields__) - {"extra", "schema_", "organization"} <= set(
+        ORGANIZATION_ITEMS
+    ) | set(SHEETS.values())

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Literal, NamedTuple
 
 from carbonmeter.core.snapshot import Component, Instrument
 from carbonmeter.rules.schema import AccuracyRequirement, Band
@@ -35,8 +35,7 @@ _UNIT_ALIASES = {"℃": "°C", "degC": "°C", "C": "°C", "%": "% (v/v)", "%(v/v
 _EPS = 1e-9
 
 
-@dataclass(frozen=True, slots=True)
-class Accuracy:
+class Accuracy(NamedTuple):
     """One stated accuracy. ``number`` is the class number, ordinal rank or MPE magnitude."""
 
     kind: Kind
@@ -58,6 +57,7 @@ def _unit(text: str) -> str:
     return _UNIT_ALIASES.get(text, text)
 
 
+@cache
 def parse_class(text: str) -> Accuracy | None:
     """Parse a class as written on a certificate (``0.2S``, ``1.0级``, ``Ⅲ``, ``±0.5%``); None if unreadable.
 
@@ -184,8 +184,7 @@ def meets(actual: Accuracy, required: Accuracy, operating_value: float | None = 
 Unjudged = Literal["no_purpose", "unknown_purpose", "not_loaded", "no_accuracy", "incomparable"]
 
 
-@dataclass(frozen=True, slots=True)
-class PointAccuracy:
+class PointAccuracy(NamedTuple):
     point: str
     purpose: str | None
     required: str | None
@@ -194,8 +193,7 @@ class PointAccuracy:
     unjudged: Unjudged | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentAccuracy:
+class InstrumentAccuracy(NamedTuple):
     required: str | None
     actual: str | None
     passed: bool | None
@@ -218,31 +216,53 @@ def _band_text(band: Band, unit: str, banded: bool) -> str:
     return f"{text} ({' '.join(cond)} {unit})"
 
 
+class RequirementBook:
+    """The pack's Tables A.2/A.3 by purpose, with each (purpose, operating value) prepared once.
+
+    A plant has thousands of instruments but a few dozen purposes: parsing and wording a requirement per
+    instrument would be most of the accuracy check's time.
+    """
+
+    def __init__(self, requirements: Mapping[str, AccuracyRequirement]) -> None:
+        self._requirements = requirements
+        self._memo: dict[tuple[str, float | None], tuple[str, tuple[Accuracy | None, ...]]] = {}
+
+    def get(self, purpose: str) -> AccuracyRequirement | None:
+        return self._requirements.get(purpose)
+
+    def select(self, purpose: str, operating_value: float | None) -> tuple[str, tuple[Accuracy | None, ...]]:
+        """The requirement text and the parsed requirement of each band that applies."""
+        key = (purpose, operating_value)
+        if key not in self._memo:
+            req = self._requirements[purpose]
+            bands = [b for b in req.bands if band_applies(b, operating_value)] or list(req.bands)
+            text = " / ".join(_band_text(b, req.band_unit, len(bands) > 1) for b in bands)
+            self._memo[key] = (text, tuple(band_requirement(b) for b in bands))
+        return self._memo[key]
+
+
 def judge_point(
     actual: Accuracy | Literal["unreadable"] | None,
     purpose: str | None,
     operating_value: float | None,
     point_id: str,
-    requirements: dict[str, AccuracyRequirement],
+    requirements: RequirementBook | Mapping[str, AccuracyRequirement],
 ) -> PointAccuracy:
     """Judge one instrument accuracy against the requirement of one point's purpose."""
+    book = requirements if isinstance(requirements, RequirementBook) else RequirementBook(requirements)
     if not purpose:
         return PointAccuracy(point_id, purpose, None, None, unjudged="no_purpose")
-    req = requirements.get(purpose)
+    req = book.get(purpose)
     if req is None:
         return PointAccuracy(point_id, purpose, None, None, unjudged="unknown_purpose")
     if req.tag == "missing":
         return PointAccuracy(point_id, purpose, None, None, tag=req.tag, unjudged="not_loaded")
-    bands = [b for b in req.bands if band_applies(b, operating_value)] or list(req.bands)
-    required_text = " / ".join(_band_text(b, req.band_unit, len(bands) > 1) for b in bands)
+    required_text, parsed = book.select(purpose, operating_value)
     if actual is None:
         return PointAccuracy(point_id, purpose, required_text, None, req.tag, "no_accuracy")
     if actual == "unreadable":
         return PointAccuracy(point_id, purpose, required_text, None, req.tag, "incomparable")
-    results = []
-    for b in bands:
-        r = band_requirement(b)
-        results.append(None if r is None else meets(actual, r, operating_value))
+    results = [None if r is None else meets(actual, r, operating_value) for r in parsed]
     if False in results:
         return PointAccuracy(point_id, purpose, required_text, False, req.tag)
     if None in results:
@@ -253,7 +273,7 @@ def judge_point(
 def judge_instrument(
     instrument: Instrument,
     points: Sequence[tuple[str, str | None, float | None]],
-    requirements: dict[str, AccuracyRequirement],
+    requirements: RequirementBook,
 ) -> InstrumentAccuracy:
     """Judge an instrument at each of its points ``(id, purpose, operating_value)``.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from carbonmeter.core.accuracy import InstrumentAccuracy
 from carbonmeter.core.classify import StreamClass, total_emissions
@@ -20,8 +21,7 @@ from carbonmeter.core.validators import REGISTRY
 from carbonmeter.rules.schema import Pack
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentVerdict:
+class InstrumentVerdict(NamedTuple):
     id: str
     trace: Trace
     counted: bool

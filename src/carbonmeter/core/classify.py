@@ -8,8 +8,7 @@ test reaches (contract §5.1); the verdict keeps both tests so a reader sees why
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from carbonmeter.core.snapshot import SourceStream
 from carbonmeter.rules.schema import CategoryThresholds, Tagged, UnorganizedThreshold
@@ -18,8 +17,7 @@ Category = Literal["major", "minor", "de_minimis"]
 _RANK: dict[Category, int] = {"major": 0, "minor": 1, "de_minimis": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class StreamClass:
+class StreamClass(NamedTuple):
     stream: str
     emissions_t: float
     share: float

@@ -8,7 +8,7 @@ accurate enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from carbonmeter.core.classify import StreamClass
 from carbonmeter.core.snapshot import INDIRECT_KINDS, MeasuringPoint, SourceStream
@@ -26,8 +26,7 @@ def row_of(point: MeasuringPoint, stream: SourceStream, cls: StreamClass) -> str
     return f"calculation.{cls.category}.{point.role}"
 
 
-@dataclass(frozen=True, slots=True)
-class RowResult:
+class RowResult(NamedTuple):
     row: str
     required: int
     equipped: int

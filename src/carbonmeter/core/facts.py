@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from carbonmeter.core.accuracy import InstrumentAccuracy, judge_instrument
+from carbonmeter.core.accuracy import InstrumentAccuracy, RequirementBook, judge_instrument
 from carbonmeter.core.classify import StreamClass, classify, unorganized_needs_metering
 from carbonmeter.core.equipping import RowResult, row_of, row_results
 from carbonmeter.core.snapshot import Calibration, Instrument, MeasuringPoint, Snapshot, SourceStream
@@ -78,11 +78,12 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
         required[p.id] = row
 
     traces = {i.id: trace(records.get(i.id, ()), as_of) for i in snapshot.instruments}
+    book = RequirementBook(pack.accuracy_requirements)
     accuracy = {
         i.id: judge_instrument(
             i,
             [(ref, points[ref].purpose, points[ref].operating_value) for ref in i.points],
-            pack.accuracy_requirements,
+            book,
         )
         for i in snapshot.instruments
     }

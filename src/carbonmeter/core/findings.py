@@ -12,8 +12,10 @@ from typing import Any
 from carbonmeter.rules.schema import Severity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
+    """Treated as immutable once a validator returns it (not frozen: frozen dataclasses are slow to build)."""
+
     code: str
     clause: str
     severity: Severity

@@ -1,6 +1,6 @@
 """Referential integrity of a snapshot: what the schema alone cannot say.
 
-The pydantic models check each object on its own; this module checks the snapshot as a whole — unique ids,
+The snapshot types check each object on its own; this module checks the snapshot as a whole — unique ids,
 references that resolve, dates that make sense together — and returns *every* problem with its JSON
 pointer, so a plant fixes its file in one pass instead of one error at a time.
 """

@@ -9,9 +9,8 @@ says.  The verdict keeps the record(s) that decided it, because a verifier asks 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from carbonmeter.core.snapshot import Calibration
 
@@ -20,8 +19,7 @@ from carbonmeter.core.snapshot import Calibration
 Reason = Literal["ok", "never", "expired", "voided"]
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     traceable: bool
     reason: Reason
     #: The passing record that covers (or last covered) as_of, if any.
@@ -30,31 +28,43 @@ class Trace:
     failure: Calibration | None = None
 
 
-def _newest(records: Sequence[Calibration]) -> Calibration:
-    return max(records, key=lambda r: (r.date, r.valid_until or r.date))
+def _key(r: Calibration) -> tuple[date, date]:
+    return (r.date, r.valid_until or r.date)
 
 
-def _first_failure_after(records: Sequence[Calibration], after: date, as_of: date) -> Calibration | None:
-    failures = [r for r in records if r.result == "fail" and after < r.date <= as_of]
-    return min(failures, key=lambda r: r.date) if failures else None
+def _first_failure(failures: Sequence[Calibration], after: date) -> Calibration | None:
+    later = [r for r in failures if r.date > after]
+    return min(later, key=lambda r: r.date) if later else None
 
 
 def trace(records: Sequence[Calibration], as_of: date) -> Trace:
-    """Decide traceability from one instrument's records (any order).
+    """Decide traceability from one instrument's records (any order), in one pass over them.
 
     When it is not traceable, the reason is told from the newest pass: voided if a failure followed it,
     otherwise expired — so a repair-and-pass after a failure is never reported as "failed, no pass since".
     """
-    passes = [r for r in records if r.result == "pass" and r.date <= as_of]
-    if not passes:
+    latest: Calibration | None = None  # newest pass on or before as_of
+    covering: Calibration | None = None  # newest pass whose validity includes as_of
+    failures: list[Calibration] = []
+    for r in records:
+        if r.date > as_of:
+            continue
+        if r.result == "fail":
+            failures.append(r)
+            continue
+        if latest is None or _key(r) > _key(latest):
+            latest = r
+        if (
+            r.valid_until is not None
+            and as_of <= r.valid_until
+            and (covering is None or _key(r) > _key(covering))
+        ):
+            covering = r
+    if latest is None:
         return Trace(False, "never")
-    covering = [r for r in passes if r.valid_until is not None and as_of <= r.valid_until]
-    if covering:
-        best = _newest(covering)
-        if _first_failure_after(records, best.date, as_of) is None:
-            return Trace(True, "ok", record=best)
-    latest = _newest(passes)
-    failure = _first_failure_after(records, latest.date, as_of)
+    if covering is not None and _first_failure(failures, covering.date) is None:
+        return Trace(True, "ok", record=covering)
+    failure = _first_failure(failures, latest.date)
     if failure is not None:
         return Trace(False, "voided", record=latest, failure=failure)
     return Trace(False, "expired", record=latest)

@@ -9,15 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import ValidationError
-
-_FRIENDLY = {
-    "extra_forbidden": (
-        'unknown key (not in carbonmeter.snapshot/1; keep your own data under "extra") / 未知字段'
-    ),
-    "missing": "required field is missing / 缺少必填项",
-}
-
 
 class SnapshotError(Exception):
     """The snapshot cannot be read; ``problems`` holds one located line per problem."""
@@ -28,17 +19,6 @@ class SnapshotError(Exception):
 
 
 def pointer(loc: Iterable[Any]) -> str:
-    """A JSON pointer (RFC 6901) for a pydantic error location."""
+    """A JSON pointer (RFC 6901) for a path of keys and indexes."""
     parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
     return "/" + "/".join(parts) if parts else ""
-
-
-def pydantic_problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """``(pointer, reason)`` for each error of a validation, with friendlier wording for the common ones."""
-    out = []
-    for err in exc.errors(include_url=False):
-        reason = _FRIENDLY.get(err["type"], err["msg"])
-        if err["type"] not in ("missing",) and "input" in err and not isinstance(err["input"], dict | list):
-            reason = f"{reason} (got {err['input']!r})"
-        out.append((pointer(err["loc"]), reason))
-    return out

@@ -31,19 +31,15 @@ from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
-from pydantic import ValidationError
 
 from carbonmeter.core.integrity import check_integrity
 from carbonmeter.core.snapshot import (
-    Calibration,
-    Instrument,
-    MeasuringPoint,
     Person,
     Record,
     Snapshot,
-    SourceStream,
 )
-from carbonmeter.io.problems import SnapshotError, pydantic_problems
+from carbonmeter.io.problems import SnapshotError
+from carbonmeter.io.snapshot_schema import SchemaProblems, convert
 
 # --------------------------------------------------------------------------------------------------------
 # The workbook's vocabulary (contract §3).  Everything the reader accepts and the writer writes is here.
@@ -905,75 +901,13 @@ def _open(path: Path) -> Any:
         raise SnapshotError([f"{path}: not a readable .xlsx workbook ({exc})"]) from exc
 
 
-#: The lists the integrity check reads, with their models, for checking the valid part of an invalid document.
-_LIST_MODELS: Final[dict[str, type[Record]]] = {
-    "source_streams": SourceStream,
-    "measuring_points": MeasuringPoint,
-    "instruments": Instrument,
-    "calibrations": Calibration,
-}
-#: Valid stand-ins for the snapshot's own fields, which the integrity check does not read.
-_STAND_INS: Final[dict[str, Any]] = {
-    "organization": {"name": "-"},
-    "reporting_year": 2000,
-    "as_of": date(2000, 1, 1),
-}
-
-
-def _valid_part(doc: Mapping[str, Any]) -> tuple[Snapshot, dict[str, list[int]], set[str]]:
-    """The snapshot of the objects that are valid on their own; for each list, the index in ``doc`` of each
-    object kept; and the ids of the objects left out."""
-    part: dict[str, Any] = dict(_STAND_INS)
-    kept: dict[str, list[int]] = {}
-    left_out: set[str] = set()
-    for name, record_type in _LIST_MODELS.items():
-        part[name], kept[name] = [], []
-        for index, obj in enumerate(doc.get(name, [])):
-            try:
-                part[name].append(record_type.model_validate(obj))
-            except ValidationError:
-                if isinstance(obj.get("id"), str):
-                    left_out.add(obj["id"])
-                continue
-            kept[name].append(index)
-    return Snapshot.model_validate(part), kept, left_out
-
-
-def _resolve(doc: Any, pointer: str) -> Any:
-    """The value at ``pointer`` in ``doc`` (``None`` if there is none)."""
-    for part in pointer.split("/")[1:]:
-        if isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
-            doc = doc[int(part)]
-        elif isinstance(doc, dict):
-            doc = doc.get(part)
-        else:
-            return None
-    return doc
-
-
-def _check_valid_part(build: _Build) -> None:
-    """Integrity problems among the objects that are valid, so that a plant fixes its file in one pass.
-
-    A reference to an object that is there but invalid is not reported as unknown: it resolves once the
-    object's own problem, already reported, is fixed.
-    """
-    snapshot, kept, left_out = _valid_part(build.doc)
-    for problem in check_integrity(snapshot):
-        _, name, index, *rest = problem.pointer.split("/")
-        pointer = "/".join(["", name, str(kept[name][int(index)]), *rest])
-        value = _resolve(build.doc, pointer)
-        if rest == ["id"] or not isinstance(value, str) or value not in left_out:
-            build.problems.add_derived(build.locate(pointer), pointer, problem.message)
-
-
 def _validate(build: _Build) -> Snapshot:
     """Validate exactly as the JSON reader does, then put every problem in its cell."""
     try:
-        snapshot = Snapshot.model_validate(build.doc)
-    except ValidationError as exc:
-        for pointer, reason in pydantic_problems(exc):
+        snapshot = convert(build.doc)
+    except SchemaProblems as exc:
+        for pointer, reason in exc.problems:
             build.problems.add_derived(build.locate(pointer), pointer, reason)
-        _check_valid_part(build)
         raise build.problems.error() from exc
     for problem in check_integrity(snapshot):
         build.problems.add_derived(build.locate(problem.pointer), problem.pointer, problem.message)
@@ -1047,7 +981,7 @@ def _extra_cells(extra: Mapping[str, Any], sheet: str, prefix: str = "") -> dict
 
 def _row(obj: Record, sheet: str) -> dict[str, Any]:
     """Header → cell value for the fields ``obj`` has among the sheet's columns, then its extra."""
-    fields = type(obj).model_fields
+    fields = obj.__struct_fields__
     row = {
         header: _to_cell(kind, getattr(obj, key))
         for key, (header, kind) in COLUMNS[sheet].items()

@@ -25,10 +25,21 @@ def catalogue() -> dict[str, Any]:
     return data
 
 
+@cache
+def _labels(lang: Lang) -> dict[str, str]:
+    """Every label flattened to ``group.key`` → text, for one language."""
+    flat: dict[str, str] = {}
+    for group, entries in catalogue()["labels"].items():
+        if lang in entries:
+            flat[group] = str(entries[lang])
+            continue
+        for key, entry in entries.items():
+            flat[f"{group}.{key}"] = str(entry[lang])
+    return flat
+
+
 def label_text(ref: str, lang: Lang) -> str:
-    group, _, key = ref.partition(".")
-    entry = catalogue()["labels"][group][key] if key else catalogue()["labels"][group]
-    return str(entry[lang])
+    return _labels(lang)[ref]
 
 
 def format_number(x: float) -> str:
@@ -39,6 +50,8 @@ def format_number(x: float) -> str:
 
 
 def render_param(value: Any, lang: Lang) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -51,7 +64,7 @@ def render_param(value: Any, lang: Lang) -> str:
         return _SEP[lang].join(render_param(v, lang) for v in value)
     if isinstance(value, dict):
         if "label" in value:
-            return label_text(value["label"], lang)
+            return _labels(lang)[value["label"]]
         if "id" in value:
             reasons = _SEP[lang].join(render_param(r, lang) for r in value.get("because", []))
             if not reasons:
@@ -71,4 +84,4 @@ def template_fields(code: str, lang: Lang) -> set[str]:
 def render(code: str, params: dict[str, Any], lang: Lang) -> str:
     """The message of ``code`` in ``lang``; a missing template or parameter is a programming error."""
     tpl: str = catalogue()["messages"][code][lang]
-    return tpl.format_map({k: render_param(v, lang) for k, v in params.items()})
+    return tpl.format_map({k: v if type(v) is str else render_param(v, lang) for k, v in params.items()})

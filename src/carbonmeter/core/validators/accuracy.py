@@ -85,7 +85,10 @@ def check(facts: Facts) -> list[Finding]:
                 "actual": acc.actual,
                 "stated": acc.stated,
                 "tag": pa.tag,
-                "components": [c.model_dump(exclude={"extra"}) for c in inst.components],
+                "components": [
+                    {"type": c.type, "accuracy_class": c.accuracy_class, "mpe_percent": c.mpe_percent}
+                    for c in inst.components
+                ],
             }
             if pa.passed is False:
                 out.append(
