@@ -141,14 +141,27 @@ def test_edited_copy_loads_by_path_without_code_change(tmp_path: Path) -> None:
 def test_every_problem_names_file_key_and_reason(tmp_path: Path) -> None:
     text = CQ_FILE.read_text(encoding="utf-8")
     text = text.replace("major_t:     {value: 5000, tag: seed", "major_t:     {value: 5000, tag: rumour", 1)
-    text = text.replace('accuracy_class: "III"', 'accuracy_class: "III"\n    mpe_percent: 2', 1)
+    text = text.replace("minor_t:     {value: 1000,", "minor_t:     {value: lots,", 1)
     path = tmp_path / "broken.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PackError) as err:
         load_pack(str(path))
     lines = [str(p) for p in err.value.problems]
-    assert any("broken.yaml: category_thresholds.major_t.tag:" in line for line in lines)
-    assert any("accuracy_requirements.weighing_static" in line and "exactly one" in line for line in lines)
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}: category_thresholds.major_t.tag: 'rumour' is not one of")
+    assert lines[1].startswith(f"{path}: category_thresholds.minor_t.value:")
+
+
+def test_cross_field_rule_is_located(tmp_path: Path) -> None:
+    text = CQ_FILE.read_text(encoding="utf-8").replace(
+        'accuracy_class: "III"', 'accuracy_class: "III"\n    mpe_percent: 2', 1
+    )
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError) as err:
+        load_pack(str(path))
+    (line,) = [str(p) for p in err.value.problems]
+    assert "accuracy_requirements.weighing_static.bands.0" in line and "exactly one" in line
 
 
 def test_missing_value_must_be_tagged_missing() -> None:

@@ -77,7 +77,7 @@ def _assess(args: argparse.Namespace) -> int:
 
         from carbonmeter.reports.document import to_document
 
-        data = msgspec.json.format(msgspec.json.encode(to_document(result)), indent=1) + b"\n"
+        data = msgspec.json.encode(to_document(result)) + b"\n"
     else:
         from carbonmeter.reports.text import render_text
 

@@ -226,6 +226,21 @@ class RequirementBook:
     def __init__(self, requirements: Mapping[str, AccuracyRequirement]) -> None:
         self._requirements = requirements
         self._memo: dict[tuple[str, float | None], tuple[str, tuple[Accuracy | None, ...]]] = {}
+        self._verdicts: dict[tuple[object, str | None, float | None], PointAccuracy] = {}
+
+    def judge(
+        self,
+        actual: Accuracy | Literal["unreadable"] | None,
+        purpose: str | None,
+        value: float | None,
+        point: str,
+    ) -> PointAccuracy:
+        """:func:`judge_point`, remembered per (accuracy, purpose, operating value): plants repeat them."""
+        key = (actual, purpose, value)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = judge_point(actual, purpose, value, "", self)
+        return PointAccuracy(point, *verdict[1:])
 
     def get(self, purpose: str) -> AccuracyRequirement | None:
         return self._requirements.get(purpose)
@@ -284,15 +299,17 @@ def judge_instrument(
     judged: Accuracy | Literal["unreadable"] | None = actual
     if actual is None and states_accuracy(instrument):
         judged = "unreadable"
-    per_point = tuple(judge_point(judged, pur, val, pid, requirements) for pid, pur, val in points)
+    per_point = tuple(requirements.judge(judged, pur, val, pid) for pid, pur, val in points)
     stated = instrument.accuracy_class if instrument.components else None
     actual_text = actual.text if actual else None
     if not per_point:
         return InstrumentAccuracy(None, actual_text, None, None, stated, per_point)
-    deciding = next(
-        (p for p in per_point if p.passed is False),
-        next((p for p in per_point if p.passed is None), per_point[0]),
-    )
+    deciding = per_point[0]
+    if len(per_point) > 1:
+        deciding = next(
+            (p for p in per_point if p.passed is False),
+            next((p for p in per_point if p.passed is None), deciding),
+        )
     return InstrumentAccuracy(
         deciding.required, actual_text, deciding.passed, deciding.tag, stated, per_point
     )

@@ -24,6 +24,8 @@ class Problem:
 
 def _duplicates(list_name: str, ids: Iterable[str]) -> list[Problem]:
     ids = list(ids)
+    if len(set(ids)) == len(ids):
+        return []
     seen = Counter(ids)
     return [
         Problem(f"/{list_name}/{i}/id", f"duplicate id {ident!r} (编号重复)")

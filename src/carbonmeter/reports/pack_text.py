@@ -23,8 +23,8 @@ def _tags(pack: Pack) -> Counter[str]:
         elif isinstance(node, tuple | list):
             for v in node:
                 walk(v)
-        elif hasattr(node, "model_fields"):
-            for name in type(node).model_fields:
+        elif hasattr(node, "__struct_fields__"):
+            for name in node.__struct_fields__:
                 walk(getattr(node, name))
 
     walk(pack)
@@ -59,12 +59,12 @@ def render_pack(p: Pack) -> str:
         _section(
             "category thresholds (3.9–3.11)",
             ["key", "value", "tag", "note"],
-            [[k, *_v(getattr(th, k))] for k in type(th).model_fields],
+            [[k, *_v(getattr(th, k))] for k in th.__struct_fields__],
         ),
         _section(
             "unorganized threshold (A.1)",
             ["key", "value", "tag", "note"],
-            [[k, *_v(getattr(un, k))] for k in type(un).model_fields],
+            [[k, *_v(getattr(un, k))] for k in un.__struct_fields__],
         ),
         _section(
             "Table A.1 equipping rates",
@@ -82,7 +82,7 @@ def render_pack(p: Pack) -> str:
         _section(
             "settings",
             ["key", "value", "tag", "note"],
-            [[k, *_v(getattr(st, k))] for k in type(st).model_fields],
+            [[k, *_v(getattr(st, k))] for k in st.__struct_fields__],
         ),
         _section(
             "severity overrides",

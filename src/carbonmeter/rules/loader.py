@@ -14,10 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
-from pydantic import ValidationError
 
-from carbonmeter.rules.schema import Pack
+from carbonmeter.explain import explain
+from carbonmeter.rules.schema import SHORTHAND_KEYS, Pack
 
 PACKS_DIR = Path(__file__).parent / "packs"
 DEFAULT_PACK = "cq-part1"
@@ -41,8 +42,8 @@ class PackError(Exception):
         self.problems = problems
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate mapping keys."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader (libyaml's where present) that refuses duplicate mapping keys."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -58,8 +59,22 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+def _dotted(path: list[str | int]) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _expand_shorthand(data: dict[str, Any]) -> dict[str, Any]:
+    """Write each single-requirement shorthand (``accuracy_class: "III"`` beside ``tag``) as one band."""
+    reqs = data.get("accuracy_requirements")
+    if not isinstance(reqs, dict):
+        return data
+    expanded: dict[str, Any] = {}
+    for purpose, req in reqs.items():
+        if isinstance(req, dict) and any(k in req for k in SHORTHAND_KEYS) and "bands" not in req:
+            band = {k: req[k] for k in SHORTHAND_KEYS if k in req}
+            req = {k: v for k, v in req.items() if k not in SHORTHAND_KEYS} | {"bands": [band]}
+        expanded[purpose] = req
+    return {**data, "accuracy_requirements": expanded}
 
 
 def parse_pack(text: bytes, file: str) -> Pack:
@@ -70,11 +85,11 @@ def parse_pack(text: bytes, file: str) -> Pack:
         raise PackError([PackProblem(file, "", f"not valid YAML: {exc}")]) from exc
     if not isinstance(data, dict):
         raise PackError([PackProblem(file, "", "a pack is a YAML mapping")])
-    data = {**data, "sha256": hashlib.sha256(text).hexdigest(), "path": file}
+    data = _expand_shorthand(data) | {"sha256": hashlib.sha256(text).hexdigest(), "path": file}
     try:
-        return Pack.model_validate(data)
-    except ValidationError as exc:
-        problems = [PackProblem(file, _dotted(err["loc"]), err["msg"]) for err in exc.errors()]
+        return msgspec.convert(data, Pack)
+    except msgspec.ValidationError as exc:
+        problems = [PackProblem(file, _dotted(path), reason) for path, reason in explain(Pack, data, exc)]
         raise PackError(problems) from exc
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
 import pytest
 
 from carbonmeter.core.facts import establish
@@ -30,10 +31,10 @@ TINY = stream("S2", 500.0)  # 0.25 % of BIG and under 1000 t: de minimis in both
 
 def accuracy_gates_equipping(gates: bool) -> Pack:
     """cq-part1 with ``settings.accuracy_affects_equipping`` set."""
-    settings = CQ.settings.model_copy(
-        update={"accuracy_affects_equipping": Tagged[bool](value=gates, tag="seed")}
+    settings = msgspec.structs.replace(
+        CQ.settings, **{"accuracy_affects_equipping": Tagged[bool](value=gates, tag="seed")}
     )
-    return CQ.model_copy(update={"settings": settings})
+    return msgspec.structs.replace(CQ, **{"settings": settings})
 
 
 def check(snap: Snapshot, pack: Pack = CQ) -> list[Finding]:

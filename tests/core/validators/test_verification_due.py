@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import msgspec
 import pytest
 
 from carbonmeter.core.facts import establish
@@ -22,8 +23,8 @@ HORIZON = CQ.settings.verification_due_soon_days.value
 def with_horizon(days: int | None) -> Pack:
     """cq-part1 with another warning horizon (``None``: not loaded)."""
     horizon = Tagged[int](value=days, tag="seed") if days is not None else Tagged[int](tag="missing")
-    settings = CQ.settings.model_copy(update={"verification_due_soon_days": horizon})
-    return CQ.model_copy(update={"settings": settings})
+    settings = msgspec.structs.replace(CQ.settings, **{"verification_due_soon_days": horizon})
+    return msgspec.structs.replace(CQ, **{"settings": settings})
 
 
 def check(*records: Calibration, status: str = "in_use", pack: Pack = CQ) -> list[Finding]:

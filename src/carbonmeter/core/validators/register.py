@@ -18,8 +18,7 @@ TAGS = frozenset({"management", "register"})
 def _has(inst: Instrument, field: str) -> bool:
     if field == "accuracy":
         return bool(inst.accuracy_class or inst.mpe_percent or inst.mpe_abs or inst.components)
-    value = getattr(inst, field, None)
-    return value not in (None, "", ())
+    return bool(getattr(inst, field, None))
 
 
 def check(facts: Facts) -> list[Finding]:
