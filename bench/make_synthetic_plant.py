@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
+
+from carbonmeter.core.snapshot import StreamKind
 
 AS_OF = date(2026, 1, 15)
 REPORTING_YEAR = 2025
@@ -106,16 +108,7 @@ UNORGANIZED = P(
     "co2_concentration", "unorganized_monitoring", "open_path_analyser", "无组织排放监测仪", M(5.0), M(15.0)
 )
 
-STREAM_KINDS: tuple[str, ...] = (
-    "fuel_combustion",
-    "process",
-    "purchased_electricity",
-    "purchased_heat",
-    "exported_electricity",
-    "exported_heat",
-    "carbon_product",
-    "other",
-)
+STREAM_KINDS: tuple[str, ...] = get_args(StreamKind)
 KIND_WEIGHTS: tuple[int, ...] = (34, 20, 12, 6, 3, 3, 7, 15)
 STREAM_NAMES: dict[str, tuple[str, ...]] = {
     "fuel_combustion": ("烟煤", "无烟煤", "天然气", "柴油", "汽油", "重油", "焦炉煤气", "高炉煤气", "石油焦"),

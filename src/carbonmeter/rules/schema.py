@@ -10,7 +10,7 @@ in prose.  Cross-field rules live in ``__post_init__``: a ``ValueError`` there b
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar, get_args
 
 from msgspec import Meta, Struct, field
 
@@ -21,17 +21,6 @@ Severity = Literal["nonconformity", "observation"]
 T = TypeVar("T")
 NonEmpty = Annotated[str, Meta(min_length=1)]
 
-ALL_ROWS: tuple[str, ...] = (
-    "calculation.major.activity_data",
-    "calculation.major.emission_factor",
-    "calculation.minor.activity_data",
-    "calculation.minor.emission_factor",
-    "calculation.de_minimis.activity_data",
-    "calculation.de_minimis.emission_factor",
-    "measurement.organized",
-    "measurement.unorganized",
-    "indirect.electricity_heat",
-)
 Row = Literal[
     "calculation.major.activity_data",
     "calculation.major.emission_factor",
@@ -43,6 +32,8 @@ Row = Literal[
     "measurement.unorganized",
     "indirect.electricity_heat",
 ]
+#: The nine rows of Table A.1, in the order the engine reports them when a pack lists them so.
+ALL_ROWS: tuple[str, ...] = get_args(Row)
 
 
 class Strict(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
