@@ -38,6 +38,7 @@ from carbonmeter.core.snapshot import (
     Record,
     Snapshot,
 )
+from carbonmeter.core.terms import ENUM_TERMS
 from carbonmeter.io.problems import SnapshotError
 from carbonmeter.io.snapshot_schema import SchemaProblems, convert
 
@@ -59,27 +60,6 @@ SHEETS: Final[dict[str, str]] = {
 #: Sheets a snapshot cannot do without; every other list sheet may be left out (= an empty list).
 REQUIRED_SHEETS: Final[tuple[str, ...]] = ("单位信息", "碳源流")
 
-#: For each enumeration: §2 value → Chinese term.  The writer writes the term; the reader accepts either.
-ENUM_TERMS: Final[dict[str, dict[str, str]]] = {
-    "stream_kind": {
-        "fuel_combustion": "燃料燃烧",
-        "process": "过程排放",
-        "purchased_electricity": "购入电力",
-        "purchased_heat": "购入热力",
-        "exported_electricity": "输出电力",
-        "exported_heat": "输出热力",
-        "carbon_product": "含碳产品",
-        "other": "其他",
-    },
-    "method": {"calculation": "计算法", "measurement": "实测法"},
-    "emission_mode": {"organized": "有组织", "unorganized": "无组织"},
-    "role": {"activity_data": "活动数据", "emission_factor": "排放因子", "cems": "实测数据"},
-    "determination": {"measured": "实测", "default": "缺省值"},
-    "status": {"in_use": "在用", "standby": "备用", "stopped": "停用", "sealed": "封存", "scrapped": "报废"},
-    "calibration_kind": {"verification": "检定", "calibration": "校准"},
-    "result": {"pass": "合格", "fail": "不合格"},
-    "ownership": {"own": "自有", "supplier": "供应商", "external_lab": "外部实验室"},
-}
 #: Accepted spellings of a boolean (compared case-insensitively); the writer writes 是 / 否.
 BOOLEAN_TERMS: Final[dict[str, bool]] = {
     "是": True,

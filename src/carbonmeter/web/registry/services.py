@@ -1,0 +1,223 @@
+"""Snapshot → rows: importing a plant (the demo, an XLSX register) into the registry, attributably.
+
+Rows are matched by code within the organization; a changed row is updated and its history records the
+user and the reason; a row missing from the file is left alone (an import never deletes); calibration
+records are added, never rewritten.  A dry run performs the same import inside a transaction that is rolled
+back, so the preview is exactly what confirming would do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+from carbonmeter.core import snapshot as snap
+from carbonmeter.web.base import BaseModel
+from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry import models as rm
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, list[str]] = field(default_factory=dict)
+    updated: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, key: str, outcome: str) -> None:
+        if outcome == "unchanged":
+            self.unchanged[what] = self.unchanged.get(what, 0) + 1
+        else:
+            getattr(self, outcome).setdefault(what, []).append(key)
+
+    @property
+    def changes(self) -> int:
+        return sum(len(v) for v in self.created.values()) + sum(len(v) for v in self.updated.values())
+
+
+B = TypeVar("B", bound=BaseModel)
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _upsert(
+    model: type[B], match: dict[str, Any], values: dict[str, Any], reason: str
+) -> tuple[B, str]:
+    """Create or update one row; history gets ``reason``. Returns the row and created/updated/unchanged."""
+    row = model._default_manager.filter(**match).first()
+    if row is None:
+        row = model(**match, **values)
+        row._change_reason = reason
+        row.save()
+        return row, "created"
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if row.archived:
+        changed["archived"] = False
+    if not changed:
+        return row, "unchanged"
+    for k, v in changed.items():
+        setattr(row, k, v)
+    row._change_reason = reason
+    row.save()
+    return row, "updated"
+
+
+def _organization(s: snap.Snapshot, reason: str) -> tuple[rm.Organization, str]:
+    o = s.organization
+    values = {
+        "name": o.name,
+        "industry": o.industry,
+        "region": o.region,
+        "key_emission_unit": o.key_emission_unit,
+        "reporting_year": s.reporting_year,
+    }
+    return _upsert(rm.Organization, {"credit_code": o.credit_code}, values, reason)
+
+
+def _instrument_values(i: snap.Instrument) -> dict[str, Any]:
+    return {
+        "name": i.name,
+        "type": i.type,
+        "model": i.model,
+        "serial_no": i.serial_no,
+        "asset_no": i.asset_no,
+        "manufacturer": i.manufacturer,
+        "measuring_range": i.measuring_range,
+        "location": i.location,
+        "accuracy_class": i.accuracy_class or "",
+        "mpe_percent": i.mpe_percent,
+        "mpe_abs": i.mpe_abs,
+        "mpe_abs_unit": i.mpe_abs_unit,
+        "status": i.status,
+        "portable": i.portable,
+        "smart": i.smart,
+        "seal_intact": i.seal_intact,
+        "ownership": i.ownership,
+        "traceability_basis": i.traceability_basis,
+        "interval_months": i.interval_months,
+    }
+
+
+def _sync_components(inst: rm.Instrument, wanted: tuple[snap.Component, ...], reason: str) -> bool:
+    have = list(rm.Component.objects.filter(instrument=inst, archived=False).order_by("id"))
+    as_tuple = [(old.type, old.accuracy_class or None, old.mpe_percent) for old in have]
+    if as_tuple == [(new.type, new.accuracy_class, new.mpe_percent) for new in wanted]:
+        return False
+    for old in have:
+        old.archive(reason)
+    for new in wanted:
+        row = rm.Component(
+            instrument=inst,
+            type=new.type,
+            accuracy_class=new.accuracy_class or "",
+            mpe_percent=new.mpe_percent,
+        )
+        row._change_reason = reason
+        row.save()
+    return True
+
+
+def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organization:
+    org, outcome = _organization(s, reason)
+    report.add("organization", org.credit_code, outcome)
+    streams = {}
+    for st in s.source_streams:
+        streams[st.id], outcome = _upsert(
+            rm.SourceStream,
+            {"organization": org, "code": st.id},
+            {
+                "name": st.name,
+                "kind": st.kind,
+                "method": st.method,
+                "emission_mode": st.emission_mode,
+                "annual_emissions_t": st.annual_emissions_t,
+            },
+            reason,
+        )
+        report.add("source_streams", st.id, outcome)
+    points = {}
+    for p in s.measuring_points:
+        points[p.id], outcome = _upsert(
+            rm.MeasuringPoint,
+            {"organization": org, "code": p.id},
+            {
+                "stream": streams[p.stream],
+                "name": p.name,
+                "role": p.role,
+                "parameter": p.parameter,
+                "determination": p.determination,
+                "purpose": p.purpose or "",
+                "trade_settlement": p.trade_settlement,
+                "operating_value": p.operating_value,
+            },
+            reason,
+        )
+        report.add("measuring_points", p.id, outcome)
+    instruments = {}
+    for i in s.instruments:
+        inst, outcome = _upsert(
+            rm.Instrument, {"organization": org, "code": i.id}, _instrument_values(i), reason
+        )
+        wanted = {points[ref].pk for ref in i.points}
+        if set(inst.points.values_list("pk", flat=True)) != wanted:
+            inst.points.set(wanted)
+            outcome = "updated" if outcome == "unchanged" else outcome
+        if _sync_components(inst, i.components, reason) and outcome == "unchanged":
+            outcome = "updated"
+        instruments[i.id] = inst
+        report.add("instruments", i.id, outcome)
+    for c in s.calibrations:
+        _, outcome = _upsert(
+            Calibration,
+            {
+                "instrument": instruments[c.instrument],
+                "kind": c.kind,
+                "date": c.date,
+                "certificate_no": c.certificate_no,
+            },
+            {"valid_until": c.valid_until, "result": c.result, "agency": c.agency},
+            reason,
+        )
+        report.add("calibrations", f"{c.instrument} {c.date}", outcome)
+    for person in s.personnel:
+        row, outcome = _upsert(
+            rm.Person,
+            {"organization": org, "name": person.name},
+            {"role": person.role, "responsible": person.responsible},
+            reason,
+        )
+        for cert in person.certificates:
+            _upsert(
+                rm.PersonCertificate,
+                {"person": row, "name": cert.name},
+                {"valid_until": cert.valid_until},
+                reason,
+            )
+        report.add("personnel", person.name, outcome)
+    for d in s.documents:
+        _, outcome = _upsert(
+            rm.ManagementDocument,
+            {"organization": org, "kind": d.kind, "title": d.title},
+            {"approved": d.approved},
+            reason,
+        )
+        report.add("documents", d.title or d.kind, outcome)
+    return org
+
+
+def import_snapshot(
+    s: snap.Snapshot, *, reason: str, dry_run: bool = False
+) -> tuple[rm.Organization | None, ImportReport]:
+    """Import ``s``, all or nothing. With ``dry_run`` nothing is kept; the report says what would change."""
+    report = ImportReport()
+    try:
+        with transaction.atomic():
+            org = _apply(s, reason, report)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        return None, report
+    return org, report

@@ -1,0 +1,157 @@
+"""Django settings: the embedded default (SQLite, demo-friendly) and production from the environment.
+
+Environment: ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/carbonmeter``; default SQLite in
+``var/``), ``CARBONMETER_SECRET_KEY``, ``CARBONMETER_DEBUG`` (``1`` only for development),
+``CARBONMETER_ALLOWED_HOSTS`` (comma-separated), ``CARBONMETER_EMAIL_*`` for reminders.  With debug off the
+secret key must be given and cookies are secure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+HERE = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("CARBONMETER_HOME", Path.cwd()))
+VAR = ROOT / "var"
+
+DEBUG = os.environ.get("CARBONMETER_DEBUG", "0") == "1"
+SECRET_KEY = os.environ.get("CARBONMETER_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("CARBONMETER_SECRET_KEY must be set when CARBONMETER_DEBUG is not 1")
+    SECRET_KEY = "dev-only-insecure-key-for-the-embedded-demo"
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("CARBONMETER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "django_q",
+    "ninja",
+    "carbonmeter.web.accounts",
+    "carbonmeter.web.registry",
+    "carbonmeter.web.metrology",
+    "carbonmeter.web.assessment",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "carbonmeter.web.urls"
+WSGI_APPLICATION = "carbonmeter.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [HERE / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    }
+]
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return dict(dj_database_url.parse(url, conn_max_age=60))
+    VAR.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": VAR / "carbonmeter.sqlite3",
+        # WAL lets readers run beside the one writer; IMMEDIATE avoids "database is locked" on upgrade.
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+#: Column and table comments are written on PostgreSQL; SQLite has none, which is expected.
+SILENCED_SYSTEM_CHECKS = ["fields.W163", "models.W046"]
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+#: Failed logins allowed per username and per address within the window, before the login is refused.
+LOGIN_THROTTLE = {"attempts": 5, "window_seconds": 900}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [HERE / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [HERE / "static"]
+STATIC_ROOT = VAR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR / "media"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+Q_CLUSTER = {
+    "name": "carbonmeter",
+    "orm": "default",
+    "workers": 1,
+    "timeout": 300,
+    "retry": 600,
+    "catch_up": False,
+}
+
+EMAIL_BACKEND = os.environ.get("CARBONMETER_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("CARBONMETER_EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("CARBONMETER_EMAIL_FROM", "carbonmeter@localhost")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SESSION_COOKIE_SECURE = os.environ.get("CARBONMETER_INSECURE_COOKIES", "0") != "1"
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HSTS_SECONDS = int(os.environ.get("CARBONMETER_HSTS_SECONDS", "31536000"))
+    SECURE_SSL_REDIRECT = os.environ.get("CARBONMETER_SSL_REDIRECT", "0") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+#: The rule pack the web app assesses with unless an organization names another.
+CARBONMETER_DEFAULT_PACK = os.environ.get("CARBONMETER_PACK", "cq-part1")
+#: Days before a verification falls due at which reminders go out.
+CARBONMETER_REMINDER_DAYS = tuple(
+    int(d) for d in os.environ.get("CARBONMETER_REMINDER_DAYS", "30,7").split(",") if d.strip()
+)
