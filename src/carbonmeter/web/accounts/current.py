@@ -1,0 +1,30 @@
+"""The organization a page works on: the one the user picked (kept in the session) among those it may read."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+
+from carbonmeter.web.accounts.scope import readable_orgs
+from carbonmeter.web.registry.models import Organization
+
+SESSION_KEY = "carbonmeter_org"
+
+
+def current_org(request: HttpRequest) -> Organization:
+    """The current organization; 404 when the user may read none (a regulator of an empty region)."""
+    orgs = readable_orgs(request.user).order_by("name")
+    chosen = request.session.get(SESSION_KEY)
+    org = orgs.filter(pk=chosen).first() if chosen else None
+    org = org or orgs.first()
+    if org is None:
+        raise Http404("no organization visible to this user")
+    return org
+
+
+def choose_org(request: HttpRequest, pk: int) -> Organization:
+    """Switch the current organization (only to one the user may read)."""
+    org = readable_orgs(request.user).filter(pk=pk).first()
+    if org is None:
+        raise Http404("organization not visible to this user")
+    request.session[SESSION_KEY] = org.pk
+    return org
