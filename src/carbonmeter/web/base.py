@@ -58,3 +58,14 @@ class BaseModel(models.Model):
         self.archived = True
         self._change_reason = reason
         self.save()
+
+
+class KeepsExtra(models.Model):
+    """Rows that mirror a snapshot object keep its ``extra`` (contract §2), so an import loses nothing."""
+
+    extra = models.JSONField(
+        _("其他信息"), default=dict, blank=True, db_comment="the snapshot object's extra data, kept verbatim"
+    )
+
+    class Meta:
+        abstract = True

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from carbonmeter.web.base import BaseModel
+from carbonmeter.web.base import BaseModel, KeepsExtra
 from carbonmeter.web.registry.models import Instrument, InstrumentOwned, Organization, choices
 
 
-class Calibration(InstrumentOwned):
+class Calibration(KeepsExtra, InstrumentOwned):
     kind = models.CharField(_("方式"), max_length=20, choices=choices("calibration_kind"), db_comment="kind")
     date = models.DateField(_("日期"), db_comment="date of verification/calibration")
     valid_until = models.DateField(_("有效期至"), null=True, blank=True, db_comment="validity, inclusive")

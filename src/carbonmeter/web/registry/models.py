@@ -12,14 +12,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.core.terms import ENUM_TERMS
-from carbonmeter.web.base import BaseModel
+from carbonmeter.web.base import BaseModel, KeepsExtra
 
 
 def choices(enum: str) -> list[tuple[str, str]]:
     return list(ENUM_TERMS[enum].items())
 
 
-class Organization(BaseModel):
+class Organization(KeepsExtra, BaseModel):
     name = models.CharField(_("单位名称"), max_length=200, db_comment="legal name of the emission unit")
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, unique=True, db_comment="unified social credit code"
@@ -74,7 +74,7 @@ class Facility(OrgOwned):
         return self.name
 
 
-class SourceStream(OrgOwned):
+class SourceStream(KeepsExtra, OrgOwned):
     code = models.CharField(_("编号"), max_length=50, db_comment="stream id within the organization")
     name = models.CharField(_("名称"), max_length=200, blank=True, db_comment="stream name")
     facility = models.ForeignKey(
@@ -109,7 +109,7 @@ class SourceStream(OrgOwned):
         return f"{self.code} {self.name}"
 
 
-class MeasuringPoint(OrgOwned):
+class MeasuringPoint(KeepsExtra, OrgOwned):
     code = models.CharField(_("编号"), max_length=50, db_comment="point id within the organization")
     stream = models.ForeignKey(
         SourceStream,
@@ -140,7 +140,7 @@ class MeasuringPoint(OrgOwned):
         return f"{self.code} {self.name}"
 
 
-class Instrument(OrgOwned):
+class Instrument(KeepsExtra, OrgOwned):
     code = models.CharField(_("编号"), max_length=50, db_comment="instrument id within the organization")
     name = models.CharField(_("器具名称"), max_length=200, blank=True, db_comment="B.1 name")
     type = models.CharField(_("类型"), max_length=50, blank=True, db_comment="instrument type")
@@ -201,7 +201,7 @@ class InstrumentOwned(BaseModel):
         abstract = True
 
 
-class Component(InstrumentOwned):
+class Component(KeepsExtra, InstrumentOwned):
     type = models.CharField(_("组成类型"), max_length=50, db_comment="sensor, transmitter, totaliser …")
     accuracy_class = models.CharField(_("准确度等级"), max_length=20, blank=True, db_comment="class")
     mpe_percent = models.FloatField(_("最大允许误差(%)"), null=True, blank=True, db_comment="relative MPE")
@@ -253,7 +253,7 @@ class Attachment(OrgOwned):
         db_table_comment = "archives of instruments and the organization (6.3.3)"
 
 
-class Person(OrgOwned):
+class Person(KeepsExtra, OrgOwned):
     name = models.CharField(_("姓名"), max_length=100, db_comment="name")
     role = models.CharField(_("岗位"), max_length=100, blank=True, db_comment="post")
     responsible = models.BooleanField(_("碳计量负责人"), default=False, db_comment="answerable (6.2)")
@@ -267,7 +267,7 @@ class Person(OrgOwned):
         return self.name
 
 
-class PersonCertificate(BaseModel):
+class PersonCertificate(KeepsExtra, BaseModel):
     person = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,
@@ -285,7 +285,7 @@ class PersonCertificate(BaseModel):
         db_table_comment = "personnel certificates (持证上岗)"
 
 
-class ManagementDocument(OrgOwned):
+class ManagementDocument(KeepsExtra, OrgOwned):
     kind = models.CharField(_("类别"), max_length=50, db_comment="kind, as the rule pack names it")
     title = models.CharField(_("名称"), max_length=200, blank=True, db_comment="title")
     approved = models.DateField(_("批准日期"), null=True, blank=True, db_comment="approval date")

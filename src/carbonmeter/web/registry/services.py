@@ -43,9 +43,7 @@ class _DryRun(Exception):
     pass
 
 
-def _upsert(
-    model: type[B], match: dict[str, Any], values: dict[str, Any], reason: str
-) -> tuple[B, str]:
+def _upsert(model: type[B], match: dict[str, Any], values: dict[str, Any], reason: str) -> tuple[B, str]:
     """Create or update one row; history gets ``reason``. Returns the row and created/updated/unchanged."""
     row = model._default_manager.filter(**match).first()
     if row is None:
@@ -73,6 +71,7 @@ def _organization(s: snap.Snapshot, reason: str) -> tuple[rm.Organization, str]:
         "region": o.region,
         "key_emission_unit": o.key_emission_unit,
         "reporting_year": s.reporting_year,
+        "extra": o.extra,
     }
     return _upsert(rm.Organization, {"credit_code": o.credit_code}, values, reason)
 
@@ -98,13 +97,14 @@ def _instrument_values(i: snap.Instrument) -> dict[str, Any]:
         "ownership": i.ownership,
         "traceability_basis": i.traceability_basis,
         "interval_months": i.interval_months,
+        "extra": i.extra,
     }
 
 
 def _sync_components(inst: rm.Instrument, wanted: tuple[snap.Component, ...], reason: str) -> bool:
     have = list(rm.Component.objects.filter(instrument=inst, archived=False).order_by("id"))
-    as_tuple = [(old.type, old.accuracy_class or None, old.mpe_percent) for old in have]
-    if as_tuple == [(new.type, new.accuracy_class, new.mpe_percent) for new in wanted]:
+    as_tuple = [(old.type, old.accuracy_class or None, old.mpe_percent, old.extra) for old in have]
+    if as_tuple == [(new.type, new.accuracy_class, new.mpe_percent, new.extra) for new in wanted]:
         return False
     for old in have:
         old.archive(reason)
@@ -114,6 +114,7 @@ def _sync_components(inst: rm.Instrument, wanted: tuple[snap.Component, ...], re
             type=new.type,
             accuracy_class=new.accuracy_class or "",
             mpe_percent=new.mpe_percent,
+            extra=new.extra,
         )
         row._change_reason = reason
         row.save()
@@ -134,6 +135,7 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "method": st.method,
                 "emission_mode": st.emission_mode,
                 "annual_emissions_t": st.annual_emissions_t,
+                "extra": st.extra,
             },
             reason,
         )
@@ -152,6 +154,7 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "purpose": p.purpose or "",
                 "trade_settlement": p.trade_settlement,
                 "operating_value": p.operating_value,
+                "extra": p.extra,
             },
             reason,
         )
@@ -178,7 +181,7 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "date": c.date,
                 "certificate_no": c.certificate_no,
             },
-            {"valid_until": c.valid_until, "result": c.result, "agency": c.agency},
+            {"valid_until": c.valid_until, "result": c.result, "agency": c.agency, "extra": c.extra},
             reason,
         )
         report.add("calibrations", f"{c.instrument} {c.date}", outcome)
@@ -186,14 +189,14 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
         row, outcome = _upsert(
             rm.Person,
             {"organization": org, "name": person.name},
-            {"role": person.role, "responsible": person.responsible},
+            {"role": person.role, "responsible": person.responsible, "extra": person.extra},
             reason,
         )
         for cert in person.certificates:
             _upsert(
                 rm.PersonCertificate,
                 {"person": row, "name": cert.name},
-                {"valid_until": cert.valid_until},
+                {"valid_until": cert.valid_until, "extra": cert.extra},
                 reason,
             )
         report.add("personnel", person.name, outcome)
@@ -201,7 +204,7 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
         _, outcome = _upsert(
             rm.ManagementDocument,
             {"organization": org, "kind": d.kind, "title": d.title},
-            {"approved": d.approved},
+            {"approved": d.approved, "extra": d.extra},
             reason,
         )
         report.add("documents", d.title or d.kind, outcome)

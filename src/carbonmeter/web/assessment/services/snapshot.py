@@ -17,8 +17,8 @@ from carbonmeter.web.registry import models as rm
 
 
 def _drop_blank(d: dict[str, Any]) -> dict[str, Any]:
-    """Blank text and nulls are "not given" in the snapshot (its defaults)."""
-    return {k: v for k, v in d.items() if v not in ("", None)}
+    """Blank text, nulls and empty ``extra`` are "not given" in the snapshot (its defaults)."""
+    return {k: v for k, v in d.items() if v not in ("", None, {})}
 
 
 def _instrument(i: rm.Instrument, points: list[str], components: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,6 +42,7 @@ def _instrument(i: rm.Instrument, points: list[str], components: list[dict[str, 
         "ownership",
         "traceability_basis",
         "interval_months",
+        "extra",
     )
     return _drop_blank({"id": i.code, **{f: getattr(i, f) for f in fields}}) | {
         "points": points,
@@ -62,7 +63,14 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
     components: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for c in rm.Component.objects.filter(instrument__organization=org, archived=False).order_by("id"):
         components[c.instrument_id].append(
-            _drop_blank({"type": c.type, "accuracy_class": c.accuracy_class, "mpe_percent": c.mpe_percent})
+            _drop_blank(
+                {
+                    "type": c.type,
+                    "accuracy_class": c.accuracy_class,
+                    "mpe_percent": c.mpe_percent,
+                    "extra": c.extra,
+                }
+            )
         )
     codes = {i.pk: i.code for i in instruments}
     calibrations = mm.Calibration.objects.filter(instrument__in=instruments, archived=False).order_by(
@@ -72,7 +80,13 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
     return {
         "schema": "carbonmeter.snapshot/1",
         "organization": _drop_blank(
-            {"name": org.name, "credit_code": org.credit_code, "industry": org.industry, "region": org.region}
+            {
+                "name": org.name,
+                "credit_code": org.credit_code,
+                "industry": org.industry,
+                "region": org.region,
+                "extra": org.extra,
+            }
         )
         | {"key_emission_unit": org.key_emission_unit},
         "reporting_year": org.reporting_year,
@@ -85,6 +99,7 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
                     "kind": s.kind,
                     "method": s.method,
                     "emission_mode": s.emission_mode,
+                    "extra": s.extra,
                 }
             )
             | {"annual_emissions_t": s.annual_emissions_t}
@@ -101,6 +116,7 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
                     "purpose": p.purpose,
                     "name": p.name,
                     "operating_value": p.operating_value,
+                    "extra": p.extra,
                 }
             )
             | {"trade_settlement": p.trade_settlement}
@@ -117,16 +133,17 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
                     "result": c.result,
                     "certificate_no": c.certificate_no,
                     "agency": c.agency,
+                    "extra": c.extra,
                 }
             )
             for c in calibrations
         ],
         "personnel": [
-            _drop_blank({"name": p.name, "role": p.role})
+            _drop_blank({"name": p.name, "role": p.role, "extra": p.extra})
             | {
                 "responsible": p.responsible,
                 "certificates": [
-                    _drop_blank({"name": c.name, "valid_until": c.valid_until})
+                    _drop_blank({"name": c.name, "valid_until": c.valid_until, "extra": c.extra})
                     for c in p.certificates.all()
                     if not c.archived
                 ],
@@ -134,7 +151,7 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
             for p in people
         ],
         "documents": [
-            _drop_blank({"kind": d.kind, "title": d.title, "approved": d.approved})
+            _drop_blank({"kind": d.kind, "title": d.title, "approved": d.approved, "extra": d.extra})
             for d in rm.ManagementDocument.objects.filter(**live).order_by("id")
         ],
     }
