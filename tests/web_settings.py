@@ -11,3 +11,4 @@ os.environ.setdefault("CARBONMETER_SECRET_KEY", "test-only-key")
 from carbonmeter.web.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast in tests; Argon2 in production
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

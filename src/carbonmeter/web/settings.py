@@ -123,7 +123,14 @@ STATIC_ROOT = VAR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR / "media"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+#: A file cache in var/ is shared by every worker process on the host, so the login throttle counts across
+#: workers and survives restarts; set CARBONMETER_CACHE_URL-style backends here for several hosts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR / "cache",
+    }
+}
 
 Q_CLUSTER = {
     "name": "carbonmeter",
@@ -136,6 +143,12 @@ Q_CLUSTER = {
 
 EMAIL_BACKEND = os.environ.get("CARBONMETER_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("CARBONMETER_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("CARBONMETER_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("CARBONMETER_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CARBONMETER_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("CARBONMETER_EMAIL_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("CARBONMETER_EMAIL_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("CARBONMETER_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("CARBONMETER_EMAIL_FROM", "carbonmeter@localhost")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -146,8 +159,15 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = os.environ.get("CARBONMETER_INSECURE_COOKIES", "0") != "1"
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_HSTS_SECONDS = int(os.environ.get("CARBONMETER_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("CARBONMETER_HSTS_SUBDOMAINS", "1") == "1"
+    # Preloading is a permanent, domain-wide commitment for the plant's domain: opt in, never by default.
+    SECURE_HSTS_PRELOAD = os.environ.get("CARBONMETER_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
     SECURE_SSL_REDIRECT = os.environ.get("CARBONMETER_SSL_REDIRECT", "0") == "1"
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Only behind a proxy that sets X-Forwarded-Proto itself; otherwise a client could claim HTTPS.
+    if os.environ.get("CARBONMETER_BEHIND_PROXY", "0") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 #: The rule pack the web app assesses with unless an organization names another.
 CARBONMETER_DEFAULT_PACK = os.environ.get("CARBONMETER_PACK", "cq-part1")

@@ -6,11 +6,15 @@ reads one organization while the grant it gave runs; a regulator reads every org
 
 from __future__ import annotations
 
-from typing import ClassVar
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.base import BaseModel
@@ -32,6 +36,8 @@ class Membership(BaseModel):
     )
     role = models.CharField(_("角色"), max_length=30, choices=ROLES, db_comment="role in the organization")
     org_path: ClassVar[str] = "organization"
+    #: Only an organization admin grants roles (a metrology officer must not promote itself).
+    write_roles: ClassVar[frozenset[str]] = frozenset({"org_admin"})
 
     class Meta:
         verbose_name = _("成员")
@@ -57,6 +63,7 @@ class VerifierGrant(BaseModel):
     valid_from = models.DateField(_("起始日期"), db_comment="first day of access")
     valid_until = models.DateField(_("截止日期"), db_comment="last day of access, inclusive")
     org_path: ClassVar[str] = "organization"
+    write_roles: ClassVar[frozenset[str]] = frozenset({"org_admin"})
 
     class Meta:
         verbose_name = _("核查授权")
@@ -84,3 +91,74 @@ class RegulatorScope(BaseModel):
         verbose_name = _("监管范围")
         verbose_name_plural = _("监管范围")
         db_table_comment = "regions a regulator reads"
+
+
+class ApiToken(BaseModel):
+    """A key for the REST API that acts as its user: whatever the user may read or write, the token may.
+
+    Only the sha256 of the key is stored, so a copy of the database (or of its history tables) gives no
+    working key; the plain key is shown once, by ``manage.py create_api_token``.  A leaked key is revoked by
+    archiving its row (with a reason, which the history keeps).
+    """
+
+    #: Every key starts with this, so a key pasted into the wrong place is easy to recognise (and to grep).
+    PREFIX: ClassVar[str] = "cm_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("用户"),
+        db_comment="the user the token acts as",
+    )
+    name = models.CharField(_("名称"), max_length=100, db_comment="what the token is for, e.g. a script")
+    key_hash = models.CharField(
+        _("密钥摘要"), max_length=64, unique=True, editable=False, db_comment="sha256 of the key (hex)"
+    )
+    last_used = models.DateTimeField(
+        _("最近使用"), null=True, blank=True, editable=False, db_comment="last request (to the minute)"
+    )
+    expires = models.DateTimeField(
+        _("过期时间"), null=True, blank=True, db_comment="refused from this moment on; null = never"
+    )
+    #: Tokens belong to users, not to an organization: the generic scoper shows them to superusers only.
+    org_path: ClassVar[str | None] = None
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        db_table_comment = "REST API keys (sha256 only), each acting as its user"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @staticmethod
+    def digest(key: str) -> str:
+        """The stored form of ``key``."""
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @classmethod
+    def issue(cls, user: Any, name: str, expires: datetime | None = None) -> tuple[ApiToken, str]:
+        """A new token for ``user`` and its plain key, which is not kept anywhere: show it once."""
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls(user=user, name=name, key_hash=cls.digest(key), expires=expires)
+        token._change_reason = "API token issued"
+        token.save()
+        return token, key
+
+    @classmethod
+    def user_for(cls, key: str, now: datetime | None = None) -> Any | None:
+        """The active user ``key`` acts as, or None (unknown, archived or expired token, inactive user)."""
+        now = now or timezone.now()
+        token = (
+            cls.objects.select_related("user")
+            .filter(key_hash=cls.digest(key), archived=False)
+            .filter(models.Q(expires__isnull=True) | models.Q(expires__gt=now))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        if token.last_used is None or now - token.last_used > timedelta(minutes=1):
+            # A queryset update: no history row and no full save per request, at most one write a minute.
+            cls.objects.filter(pk=token.pk).update(last_used=now)
+        return token.user

@@ -73,6 +73,9 @@ def _organization(s: snap.Snapshot, reason: str) -> tuple[rm.Organization, str]:
         "reporting_year": s.reporting_year,
         "extra": o.extra,
     }
+    # A blank industry or region in a file means "not given": it must not clear what the registry knows
+    # (a blank region would hide the organization from its regulator).
+    values = {k: v for k, v in values.items() if v != ""}
     return _upsert(rm.Organization, {"credit_code": o.credit_code}, values, reason)
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_file import read_snapshot
 from carbonmeter.web.accounts.models import Membership, RegulatorScope, VerifierGrant
 from carbonmeter.web.registry.services import import_snapshot
 
+#: The demo plant shipped in the repository's examples/ (the app runs from a checkout).
+DEMO_FILE = Path(__file__).resolve().parents[6] / "examples" / "demo-cement-plant.json"
 DEMO_PASSWORD = "carbonmeter-demo"
 DEMO_USERS = (
     ("admin", "超级管理员", None),
@@ -26,21 +30,52 @@ DEMO_USERS = (
 )
 
 
+def shift_dates(plant: Snapshot, by: timedelta) -> Snapshot:
+    """The plant moved in time so that its as_of is today.
+
+    The demo then shows the same situation (what is due, what expired, what failed) whatever day it is
+    started; the file itself, and the CLI demo, keep their dates.
+    """
+
+    def move(d: date | None) -> date | None:
+        return d + by if d else None
+
+    return msgspec.structs.replace(
+        plant,
+        as_of=plant.as_of + by,
+        reporting_year=(plant.as_of + by).year - 1,
+        calibrations=tuple(
+            msgspec.structs.replace(c, date=c.date + by, valid_until=move(c.valid_until))
+            for c in plant.calibrations
+        ),
+        personnel=tuple(
+            msgspec.structs.replace(
+                p,
+                certificates=tuple(
+                    msgspec.structs.replace(c, valid_until=move(c.valid_until)) for c in p.certificates
+                ),
+            )
+            for p in plant.personnel
+        ),
+        documents=tuple(msgspec.structs.replace(d, approved=move(d.approved)) for d in plant.documents),
+    )
+
+
 class Command(BaseCommand):
     help = "Load the demo cement plant and one demo user per role (refuses to run with debug off)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument(
-            "--file", type=Path, default=Path(settings.ROOT) / "examples" / "demo-cement-plant.json"
-        )
+        parser.add_argument("--file", type=Path, default=DEMO_FILE)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("load_demo is for development: set CARBONMETER_DEBUG=1")
-        org, report = import_snapshot(read_snapshot(opts["file"]), reason="demo plant loaded")
+        today = timezone.localdate()
+        original = read_snapshot(opts["file"])
+        plant = shift_dates(original, today - original.as_of)
+        org, report = import_snapshot(plant, reason="demo plant loaded")
         assert org is not None
         users = get_user_model()
-        today = timezone.localdate()
         for username, title, role in DEMO_USERS:
             user = users.objects.filter(username=username).first()
             if user is None:

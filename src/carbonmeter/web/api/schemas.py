@@ -1,0 +1,365 @@
+"""What goes over the wire: request and response bodies, typed so the OpenAPI document is the contract.
+
+Enumerations are the contract's own ``Literal`` types (``carbonmeter.core.snapshot``), so the API can never
+accept a status or a result the engine would not know.  The bounds say what the columns and the engine can
+hold, so bad input is a 422 naming the field rather than an error deep in the database: ids fit a 64-bit
+column, text fits its column and holds no NUL (PostgreSQL refuses it), numbers are finite and positive where
+the snapshot requires it, dates lie in a plausible range (a mistyped year is refused, not stored).
+
+Request bodies refuse unknown keys, as the snapshot does: a misspelt field is an error, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from ninja import Field, Schema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from carbonmeter.core.classify import Category
+from carbonmeter.core.snapshot import (
+    CalibrationKind,
+    Determination,
+    EmissionMode,
+    Method,
+    Ownership,
+    Result,
+    Role,
+    Status,
+    StreamKind,
+)
+from carbonmeter.rules.schema import Row, Severity
+
+#: The largest primary key a 64-bit integer column holds; a larger id is a 422, not a database overflow.
+MAX_ID = 2**63 - 1
+#: The dates the API accepts: wide enough for any real record, narrow enough to catch a mistyped year.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    return value
+
+
+def _in_range(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"date must lie between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Day = Annotated[dt.date, AfterValidator(_in_range)]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_no_nul)
+]
+Text20 = Annotated[str, StringConstraints(max_length=20), AfterValidator(_no_nul)]
+Text50 = Annotated[str, StringConstraints(max_length=50), AfterValidator(_no_nul)]
+Text100 = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
+Text200 = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+#: A search term for ``?q=``.
+Search = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
+#: Why a change is made; simple-history keeps at most 100 characters of it.
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)
+]
+Percent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+PositiveFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Months = Annotated[int, Field(ge=1, le=1200)]
+
+
+class ErrorOut(Schema):
+    """Every error: ``detail`` is a message, or for 422 the list of problems with their location."""
+
+    detail: str | list[dict[str, Any]]
+
+
+# ---- organizations and the monitoring plan (read-only) ----------------------------------------------------
+
+
+class OrganizationOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    industry: str
+    region: str
+    key_emission_unit: bool
+    reporting_year: int
+    pack: str = Field(description="rule pack id; empty = the installation's default")
+
+
+class StreamOut(Schema):
+    id: int
+    organization: int
+    code: str
+    name: str
+    kind: StreamKind
+    method: Method
+    emission_mode: EmissionMode
+    annual_emissions_t: float
+
+    @staticmethod
+    def resolve_organization(obj: Any) -> int:
+        return int(obj.organization_id)
+
+
+class PointOut(Schema):
+    id: int
+    organization: int
+    stream: int
+    code: str
+    name: str
+    role: Role
+    parameter: str
+    determination: Determination
+    purpose: str
+    trade_settlement: bool
+    operating_value: float | None
+
+    @staticmethod
+    def resolve_organization(obj: Any) -> int:
+        return int(obj.organization_id)
+
+    @staticmethod
+    def resolve_stream(obj: Any) -> int:
+        return int(obj.stream_id)
+
+
+# ---- instruments ------------------------------------------------------------------------------------------
+
+
+class InstrumentOut(Schema):
+    id: int
+    organization: int
+    code: str
+    name: str
+    type: str
+    model: str
+    serial_no: str
+    asset_no: str
+    manufacturer: str
+    measuring_range: str
+    location: str
+    accuracy_class: str
+    mpe_percent: float | None
+    mpe_abs: float | None
+    mpe_abs_unit: str
+    status: Status
+    portable: bool
+    smart: bool
+    seal_intact: bool | None
+    ownership: Ownership
+    traceability_basis: str
+    interval_months: int | None
+    points: list[int] = Field(description="ids of the measuring points the instrument serves")
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_organization(obj: Any) -> int:
+        return int(obj.organization_id)
+
+    @staticmethod
+    def resolve_points(obj: Any) -> list[int]:
+        # ``points`` is prefetched by the routes; archived points are no longer part of the plan.
+        return sorted(p.pk for p in obj.points.all() if not p.archived)
+
+
+class _InstrumentFields(Schema):
+    """The register fields (Table B.1) a client may set; shared by create and change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text200 = ""
+    type: Text50 = ""
+    model: Text100 = ""
+    serial_no: Text100 = ""
+    asset_no: Text100 = ""
+    manufacturer: Text200 = ""
+    measuring_range: Text100 = ""
+    location: Text200 = ""
+    accuracy_class: Text20 = Field("", description='as on the valid certificate: "0.2S", "0.5", "III" …')
+    mpe_percent: Percent | None = None
+    mpe_abs: PositiveFinite | None = None
+    mpe_abs_unit: Text20 = ""
+    status: Status = "in_use"
+    portable: bool = False
+    smart: bool = False
+    seal_intact: bool | None = None
+    ownership: Ownership = "own"
+    traceability_basis: Text100 = ""
+    interval_months: Months | None = None
+    points: list[Id] = Field(
+        default_factory=list, max_length=500, description="ids of measuring points of the same organization"
+    )
+
+
+class InstrumentIn(_InstrumentFields):
+    organization: Id
+    code: Code = Field(description="the instrument's id within the organization (unique there)")
+
+
+def _drop_defaults(schema: dict[str, Any]) -> None:
+    """A PATCH body has no defaults: a field left out is left unchanged, so the document shows none."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+class InstrumentPatch(_InstrumentFields):
+    """Only the fields sent change; ``reason`` is required and goes into the instrument's history."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_defaults)
+
+    reason: Reason = Field(description="why the change is made (kept in the history, at most 100 characters)")
+
+    def changes(self) -> dict[str, Any]:
+        """The register fields the client sent (without ``reason`` and ``points``)."""
+        return self.model_dump(exclude_unset=True, exclude={"reason", "points"})
+
+
+# ---- calibrations -----------------------------------------------------------------------------------------
+
+
+class CalibrationOut(Schema):
+    id: int
+    instrument: int
+    kind: CalibrationKind
+    date: dt.date
+    valid_until: dt.date | None
+    result: Result
+    certificate_no: str
+    agency: str
+
+    @staticmethod
+    def resolve_instrument(obj: Any) -> int:
+        return int(obj.instrument_id)
+
+
+class CalibrationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: Id
+    kind: CalibrationKind
+    date: Day
+    result: Result
+    valid_until: Day | None = Field(
+        None, validate_default=True, description="required for a pass, and not before date"
+    )
+    certificate_no: Text100 = ""
+    agency: Text200 = ""
+
+    @field_validator("valid_until")
+    @classmethod
+    def _validity(cls, valid_until: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        """A pass makes the instrument traceable until ``valid_until`` (6.3.5), so it must say until when."""
+        if info.data.get("result") == "pass" and valid_until is None:
+            raise ValueError("a passing record needs valid_until (有效期至)")
+        day = info.data.get("date")
+        if valid_until is not None and day is not None and valid_until < day:
+            raise ValueError("valid_until (有效期至) may not be before date (检定/校准日期)")
+        return valid_until
+
+
+# ---- assessments ------------------------------------------------------------------------------------------
+
+
+class AssessmentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    organization: Id
+    as_of: Day = Field(description="the date validity is judged at")
+
+
+class AssessmentOut(Schema):
+    """A stored run, without its document (``GET /assessments/{id}`` returns the document)."""
+
+    id: int
+    organization: int
+    as_of: dt.date
+    pack_id: str
+    pack_version: str
+    pack_sha256: str
+    conforms: bool
+    nonconformities: int
+    observations: int
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_organization(obj: Any) -> int:
+        return int(obj.organization_id)
+
+
+class _Open(BaseModel):
+    """Parts of the assessment document: fields beyond contract §4 are additive and passed through.
+
+    A plain pydantic model, not a ninja ``Schema``: the document is a dict, and ninja's attribute getter
+    would drop the keys the model does not name.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class ProfileDoc(_Open):
+    id: str
+    version: str
+
+
+class StreamDoc(_Open):
+    id: str
+    category: Category
+    share: float | None
+    annual_emissions_t: float
+
+
+class EquippingDoc(_Open):
+    row: Row
+    required: int
+    equipped: int
+    rate: float | None
+    required_rate: float | None
+    passed: bool = Field(alias="pass")
+    unequipped_points: list[str]
+
+
+class AccuracyDoc(_Open):
+    required: str | None
+    actual: str | None
+    passed: bool | None = Field(alias="pass")
+
+
+class InstrumentDoc(_Open):
+    id: str
+    traceable: bool
+    counted: bool
+    accuracy: AccuracyDoc
+
+
+class FindingDoc(_Open):
+    code: str
+    clause: str
+    severity: Severity
+    subject: str
+    message: str
+    message_en: str
+
+
+class AssessmentDocument(_Open):
+    """The ``carbonmeter.assessment/1`` document of contract §4, as the engine wrote it."""
+
+    schema_: Literal["carbonmeter.assessment/1"] = Field(alias="schema")
+    profile: ProfileDoc
+    as_of: dt.date
+    total_emissions_t: float
+    streams: list[StreamDoc]
+    equipping: list[EquippingDoc]
+    instruments: list[InstrumentDoc]
+    findings: list[FindingDoc]
+    conforms: bool

@@ -1,0 +1,66 @@
+"""The API's writes: each in one transaction, each with a reason that the row's history keeps.
+
+Validation is the model's own (``BaseModel.save`` runs ``full_clean``), so the API cannot store a row the
+admin or the import would have refused; its errors come back as 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from carbonmeter.web.accounts.scope import scope_for
+from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
+
+
+def plan_points(user: Any, org: Organization, ids: list[int]) -> list[MeasuringPoint]:
+    """The measuring points ``ids`` of ``org``; 422 naming those that are not (unseen ones included)."""
+    wanted = set(ids)
+    found = list(scope_for(user, MeasuringPoint).filter(organization=org, pk__in=wanted))
+    missing = sorted(wanted - {p.pk for p in found})
+    if missing:
+        raise ValidationError({"points": f"no measuring points {missing} in this organization"})
+    return found
+
+
+@transaction.atomic
+def create_instrument(
+    org: Organization, code: str, fields: dict[str, Any], points: list[MeasuringPoint]
+) -> Instrument:
+    """A new register entry of ``org`` serving ``points``."""
+    inst = Instrument(organization=org, code=code, **fields)
+    inst._change_reason = "created through the API"
+    inst.save()
+    inst.points.set(points)
+    return inst
+
+
+@transaction.atomic
+def update_instrument(
+    inst: Instrument, changes: dict[str, Any], points: list[MeasuringPoint] | None, reason: str
+) -> Instrument:
+    """Apply ``changes`` (and, if given, the new set of ``points``); the history records ``reason``.
+
+    Values equal to the stored ones are not changes: a request that changes nothing writes no history row.
+    """
+    changed = {name: value for name, value in changes.items() if getattr(inst, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(inst, name, value)
+        inst._change_reason = reason
+        inst.save()
+    if points is not None:
+        inst.points.set(points)
+    return inst
+
+
+@transaction.atomic
+def record_calibration(instrument: Instrument, fields: dict[str, Any]) -> Calibration:
+    """A verification/calibration record: added, never rewritten (a correction is a new record)."""
+    record = Calibration(instrument=instrument, **fields)
+    record._change_reason = "recorded through the API"
+    record.save()
+    return record

@@ -1,0 +1,290 @@
+"""Pages of the assessment: run the engine on the database, read a run, move the plant in and out as files.
+
+Each view parses the request, authorises (``current_org`` offers only readable organizations, querysets come
+from :func:`scope_for`, writes check the write scope), makes one service call and renders.  The run page only
+rearranges the stored §4 document for reading; it never re-assesses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from carbonmeter.rules.loader import PackError, load_pack
+from carbonmeter.rules.messages import label_text
+from carbonmeter.web.accounts.current import current_org
+from carbonmeter.web.accounts.scope import scope_for, writable_orgs
+from carbonmeter.web.assessment.forms import ConfirmForm, ImportForm, RunForm
+from carbonmeter.web.assessment.models import AssessmentRun
+from carbonmeter.web.assessment.services import transfer
+from carbonmeter.web.assessment.services.run import changes, run_assessment
+from carbonmeter.web.registry.models import Organization
+
+#: Runs per page of the list.
+RUNS_PER_PAGE = 25
+
+
+def _may_run(user: Any, org: Organization) -> bool:
+    return writable_orgs(user, AssessmentRun.write_roles).filter(pk=org.pk).exists()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessments(request: HttpRequest) -> HttpResponse:
+    """The runs of the current organization, newest first; write roles run a new one at a chosen date."""
+    org = current_org(request)
+    may_run = _may_run(request.user, org)
+    form = RunForm(request.POST or None)
+    if request.method == "POST":
+        if not may_run:
+            raise PermissionDenied(_("无权对该单位运行评价"))
+        if form.is_valid():
+            run = run_assessment(org, form.cleaned_data["as_of"], request.user)
+            messages.success(request, _("评价已完成：%(verdict)s") % {"verdict": _verdict(run)})
+            return redirect("assessment_detail", pk=run.pk)
+    runs = (
+        scope_for(request.user, AssessmentRun)
+        .filter(organization=org)
+        .select_related("created_by")
+        .defer("document")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request, "assessment/list.html", {"org": org, "form": form, "page": page, "may_run": may_run}
+    )
+
+
+def _verdict(run: AssessmentRun) -> str:
+    if run.conforms:
+        return _("符合")
+    return _("不符合（不符合项 %(nc)d 项，观察项 %(obs)d 项）") % {
+        "nc": run.nonconformities,
+        "obs": run.observations,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# One run, for reading
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClauseGroup:
+    clause: str
+    title: str
+    findings: list[dict[str, Any]]
+
+    @property
+    def nonconformities(self) -> int:
+        return sum(f["severity"] == "nonconformity" for f in self.findings)
+
+
+def _clause_key(clause: str) -> tuple[int, ...]:
+    """5.2.1 before 5.10 before annex A: clauses sort by their numbers, annexes after the body."""
+    head = clause.replace("A.", "100.").replace("B.", "200.")
+    return tuple(int(p) for p in head.split(".") if p.isdigit())
+
+
+def _clause_titles(run: AssessmentRun, lang: str) -> dict[str, str]:
+    """Clause titles from the exact pack version the run used, when it can still be loaded; else none."""
+    try:
+        pack = load_pack(f"{run.pack_id}@{run.pack_version}")
+    except (PackError, OSError, KeyError, ValueError):
+        return {}
+    return {k: (c.en if lang == "en" else c.zh) for k, c in pack.clauses.items()}
+
+
+def _with_text(finding: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A finding with the message in the page's language and its evidence as readable JSON."""
+    message = finding.get("message_en") if lang == "en" else None
+    evidence = finding.get("evidence") or {}
+    return finding | {
+        "text": message or finding["message"],
+        "evidence_json": json.dumps(evidence, ensure_ascii=False, indent=1) if evidence else "",
+    }
+
+
+def _by_clause(findings: list[dict[str, Any]], titles: dict[str, str], lang: str) -> list[ClauseGroup]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        grouped[f["clause"]].append(_with_text(f, lang))
+    return [
+        ClauseGroup(
+            clause,
+            titles.get(clause, ""),
+            sorted(
+                grouped[clause], key=lambda f: (f["severity"] != "nonconformity", f["code"], f["subject"])
+            ),
+        )
+        for clause in sorted(grouped, key=_clause_key)
+    ]
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None else x * 100
+
+
+def _rows(document: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    out = []
+    for r in document["equipping"]:
+        try:
+            label = label_text(f"row.{r['row']}", "en" if lang == "en" else "zh")
+        except KeyError:
+            label = r["row"]
+        out.append(
+            r
+            | {
+                "label": label,
+                "provisional": r.get("basis") == "provisional",
+                "rate_pct": _pct(r["rate"]),
+                "required_pct": _pct(r["required_rate"]),
+            }
+        )
+    return out
+
+
+@login_required
+@require_GET
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run: verdict, Table A.1 rates, findings by clause, and what changed since the run before it."""
+    runs = scope_for(request.user, AssessmentRun).select_related("organization", "created_by")
+    run = get_object_or_404(runs, pk=pk)
+    previous = (
+        runs.filter(organization=run.organization, created_at__lte=run.created_at)
+        .exclude(pk=run.pk)
+        .exclude(created_at=run.created_at, pk__gt=run.pk)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    diff = changes(previous, run)
+    lang = "en" if (get_language() or "").startswith("en") else "zh"
+    doc = run.document
+    titles = _clause_titles(run, lang)
+    context = {
+        "run": run,
+        "doc": doc,
+        "verdict": _verdict(run),
+        "rows": _rows(doc, lang),
+        "groups": _by_clause(doc["findings"], titles, lang),
+        "previous": previous,
+        "new": [_with_text(f, lang) for f in diff["new"]] if previous else [],
+        "resolved": [_with_text(f, lang) for f in diff["resolved"]],
+        "rates": [
+            r
+            | {
+                "label": label_text(f"row.{r['row']}", "en" if lang == "en" else "zh"),
+                "before_pct": _pct(r["before"]),
+                "after_pct": _pct(r["after"]),
+            }
+            for r in diff["rates"]
+        ],
+        "provisional": any(f.get("provisional") for f in doc["findings"])
+        or any(r.get("basis") == "provisional" for r in doc["equipping"]),
+    }
+    return render(request, "assessment/detail.html", context)
+
+
+@login_required
+@require_GET
+def assessment_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's stored contract §4 document, as the CLI's ``--format json`` would print it."""
+    run = get_object_or_404(scope_for(request.user, AssessmentRun).select_related("organization"), pk=pk)
+    body = json.dumps(run.document, ensure_ascii=False, indent=1) + "\n"
+    name = f"{run.organization.name}-评价结果-{run.as_of.isoformat()}-{run.pk}.json"
+    return _download(body.encode("utf-8"), "application/json; charset=utf-8", name)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Export and import
+# --------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer_page(request: HttpRequest) -> HttpResponse:
+    """Export links for everyone who may read; for write roles, upload a workbook and see its preview."""
+    org = current_org(request)
+    may_import = transfer.may_import(request.user, org)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    preview = None
+    if request.method == "POST":
+        if not may_import:
+            raise PermissionDenied(_("无权导入该单位的数据"))
+        if form.is_valid():
+            preview = transfer.preview_import(
+                request.user, org, form.cleaned_data["workbook"], request.session
+            )
+    context = {
+        "org": org,
+        "form": form,
+        "preview": preview,
+        "confirm": ConfirmForm(initial={"token": preview.token}) if preview and preview.token else None,
+        "may_import": may_import,
+        "today": timezone.localdate(),
+    }
+    return render(request, "assessment/transfer.html", context)
+
+
+@login_required
+@require_POST
+def transfer_confirm(request: HttpRequest) -> HttpResponse:
+    """Import the previewed workbook for real; a token not issued to this user and organization is refused."""
+    org = current_org(request)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        raise PermissionDenied(_("导入凭据无效"))
+    try:
+        report = transfer.confirm_import(request.user, org, form.cleaned_data["token"], request.session)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("transfer")
+    messages.success(
+        request,
+        _("导入完成：新增 %(created)d 条，更新 %(updated)d 条。")
+        % {
+            "created": sum(len(v) for v in report.created.values()),
+            "updated": sum(len(v) for v in report.updated.values()),
+        },
+    )
+    return redirect("transfer")
+
+
+def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A file to save, named in Chinese (RFC 6266 ``filename*``) and never sniffed as something else."""
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
+    return response
+
+
+@login_required
+@require_GET
+def export_json(request: HttpRequest) -> HttpResponse:
+    """The current organization's snapshot (contract §2) at today, for ``carbonmeter assess`` or verifiers."""
+    org, today = current_org(request), timezone.localdate()
+    body = transfer.export_json(request.user, org, today)
+    return _download(body, "application/json; charset=utf-8", transfer.export_filename(org, today, "json"))
+
+
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same snapshot as the workbook (contract §3), the register people edit and import back."""
+    org, today = current_org(request), timezone.localdate()
+    body = transfer.export_xlsx(request.user, org, today)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(body, xlsx, transfer.export_filename(org, today, "xlsx"))

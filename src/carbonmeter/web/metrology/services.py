@@ -1,0 +1,365 @@
+"""The metrology officer's work: what falls due for verification (the plan), recording results in bulk, and
+the monitoring plan as the officer reads it (streams → measuring points → instruments).
+
+Reads go through :func:`scope_for`, so a page never shows another organization's rows.  Writes check the
+write scope of the model they create: a verifier or regulator holds no write role and gets
+:class:`PermissionDenied` (403), whatever the form they post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Final
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from carbonmeter.core.terms import ENUM_TERMS
+from carbonmeter.web.accounts.scope import scope_for, writable_orgs
+from carbonmeter.web.assessment.models import AssessmentRun
+from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, SourceStream
+
+#: Statuses whose instruments must be kept verified: in use now, or ready to be put in use (standby).
+PLANNED_STATUSES: Final = ("in_use", "standby")
+
+#: The plan's groups in the order a planner works through them, each with the days-left bound it stops at.
+#: "overdue" also takes instruments whose newest pass was voided by a later failed record (6.3.7).
+GROUPS: Final[tuple[tuple[str, Promise], ...]] = (
+    ("overdue", _("已过期")),
+    ("d30", _("30天内到期")),
+    ("d60", _("31–60天内到期")),
+    ("d90", _("61–90天内到期")),
+    ("later", _("90天以后到期")),
+    ("never", _("无合格检定/校准记录")),
+)
+_WINDOWS: Final = (("d30", 30), ("d60", 60), ("d90", 90))
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    code: str
+    name: str
+    status: str
+    location: str
+    #: The newest passing record: its date, kind and validity (None: the instrument never passed).
+    last_date: date | None
+    last_kind: str | None
+    valid_until: date | None
+    #: A failed record dated after the newest pass (and not in the future): the pass no longer counts.
+    voided: bool
+    group: str
+    days_left: int | None
+
+    @property
+    def status_label(self) -> str:
+        return ENUM_TERMS["status"].get(self.status, self.status)
+
+    @property
+    def kind_label(self) -> str:
+        return ENUM_TERMS["calibration_kind"].get(self.last_kind or "", "")
+
+
+@dataclass(frozen=True)
+class PlanGroup:
+    key: str
+    label: Promise
+    items: list[PlanItem]
+
+
+@dataclass(frozen=True)
+class Plan:
+    today: date
+    month: date | None
+    groups: list[PlanGroup]
+
+    @property
+    def total(self) -> int:
+        return sum(len(g.items) for g in self.groups)
+
+
+def _month_bounds(month: date) -> tuple[date, date]:
+    start = month.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return start, end
+
+
+def planned_instruments(user: Any, org: Organization, today: date) -> QuerySet[Instrument]:
+    """The org's in-use and standby instruments, each annotated in the same query with its newest passing
+    record (``last_date``, ``last_kind``, ``valid_until``), its newest failure up to today (``last_fail``)
+    and its plan group (``due_group``) — so a plant of 20,000 instruments is one query, not 20,000."""
+    calibrations = scope_for(user, Calibration)
+    passes = calibrations.filter(instrument=OuterRef("pk"), result="pass").order_by("-date", "-id")
+    fails = calibrations.filter(instrument=OuterRef("pk"), result="fail", date__lte=today).order_by("-date")
+    windows = [When(valid_until__lte=today + timedelta(days=days), then=Value(key)) for key, days in _WINDOWS]
+    return (
+        scope_for(user, Instrument)
+        .filter(organization=org, status__in=PLANNED_STATUSES)
+        .annotate(
+            last_date=Subquery(passes.values("date")[:1], output_field=DateField()),
+            last_kind=Subquery(passes.values("kind")[:1], output_field=CharField()),
+            valid_until=Subquery(passes.values("valid_until")[:1], output_field=DateField()),
+            last_fail=Subquery(fails.values("date")[:1], output_field=DateField()),
+        )
+        .annotate(
+            due_group=Case(
+                When(valid_until__isnull=True, then=Value("never")),
+                When(Q(valid_until__lt=today) | Q(last_fail__gt=F("last_date")), then=Value("overdue")),
+                *windows,
+                default=Value("later"),
+                output_field=CharField(),
+            )
+        )
+        .order_by(F("valid_until").asc(nulls_last=True), "code")
+    )
+
+
+def calibration_plan(user: Any, org: Organization, today: date, month: date | None = None) -> Plan:
+    """What falls due, grouped overdue / within 30, 60, 90 days / later / never verified.
+
+    ``month`` keeps only the instruments whose validity ends in that month (what to book with the agency
+    for that month); the groups are still counted from ``today``.
+    """
+    rows = planned_instruments(user, org, today)
+    if month is not None:
+        # Q, not a keyword: the annotation is unknown to the type checker's view of the model.
+        rows = rows.filter(Q(valid_until__range=_month_bounds(month)))
+    by_group: dict[str, list[PlanItem]] = {key: [] for key, _label in GROUPS}
+    fields = (
+        "code",
+        "name",
+        "status",
+        "location",
+        "last_date",
+        "last_kind",
+        "valid_until",
+        "last_fail",
+        "due_group",
+    )
+    for i in rows.values(*fields):
+        voided = bool(i["last_fail"] and i["last_date"] and i["last_fail"] > i["last_date"])
+        by_group[i["due_group"]].append(
+            PlanItem(
+                code=i["code"],
+                name=i["name"],
+                status=i["status"],
+                location=i["location"],
+                last_date=i["last_date"],
+                last_kind=i["last_kind"],
+                valid_until=i["valid_until"],
+                voided=voided,
+                group=i["due_group"],
+                days_left=(i["valid_until"] - today).days if i["valid_until"] else None,
+            )
+        )
+    return Plan(today, month, [PlanGroup(key, label, by_group[key]) for key, label in GROUPS])
+
+
+# --------------------------------------------------------------------------------------------------------
+# Recording results
+# --------------------------------------------------------------------------------------------------------
+
+
+def may_record(user: Any, org: Organization) -> bool:
+    """Whether ``user`` may add verification/calibration records to ``org`` (Calibration's write roles)."""
+    return writable_orgs(user, Calibration.write_roles).filter(pk=org.pk).exists()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What differs per instrument in a bulk entry: its own certificate number and scanned file."""
+
+    number: str = ""
+    file: UploadedFile | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    rows: list[Calibration] = field(default_factory=list)
+
+    def summary(self) -> list[str]:
+        """One short line per record for the confirmation message: code, kind, result, validity."""
+        return [
+            f"{c.instrument.code} {c.get_kind_display()}{c.get_result_display()}"
+            + (f" → {c.valid_until.isoformat()}" if c.valid_until else "")
+            for c in self.rows
+        ]
+
+
+def _check_values(kind: str, on: date, result: str, valid_until: date | None, reason: str) -> None:
+    """The rules a record must meet, said per field in Chinese (the form shows them next to the field)."""
+    errors: dict[str, Promise] = {}
+    if kind not in dict(Calibration._meta.get_field("kind").choices or []):
+        errors["kind"] = _("请选择检定或校准")
+    if result not in dict(Calibration._meta.get_field("result").choices or []):
+        errors["result"] = _("请选择合格或不合格")
+    if result == "pass" and valid_until is None:
+        errors["valid_until"] = _("合格记录须填写有效期至")
+    elif valid_until is not None and valid_until < on:
+        errors["valid_until"] = _("有效期不能早于检定/校准日期")
+    if not reason.strip():
+        errors["reason"] = _("请填写变更原因")
+    if errors:
+        raise ValidationError(errors)
+
+
+def record_results(
+    user: Any,
+    org: Organization,
+    instrument_codes: Sequence[str],
+    *,
+    kind: str,
+    on: date,
+    result: str,
+    valid_until: date | None,
+    agency: str = "",
+    certificate_no: str = "",
+    certificate_file: UploadedFile | None = None,
+    certificates: Mapping[str, Certificate] | None = None,
+    reason: str,
+) -> Recorded:
+    """One Calibration per instrument, all or none, each with ``reason`` and ``user`` in its history.
+
+    ``certificate_no`` and ``certificate_file`` apply to every instrument unless ``certificates`` gives that
+    instrument its own.  A file shared by several records is stored once and referenced by each.
+    Raises PermissionDenied without a write role in ``org``; ValidationError (field → Chinese message) for
+    bad values or for codes that are not ``org``'s instruments.
+    """
+    if not may_record(user, org):
+        raise PermissionDenied(_("无权录入该单位的检定/校准记录"))
+    _check_values(kind, on, result, valid_until, reason)
+    codes = list(dict.fromkeys(instrument_codes))
+    if not codes:
+        raise ValidationError({"instruments": _("请至少选择一台器具")})
+    instruments = {i.code: i for i in scope_for(user, Instrument).filter(organization=org, code__in=codes)}
+    unknown = [c for c in codes if c not in instruments]
+    if unknown:
+        raise ValidationError({"instruments": _("不是本单位的器具：%s") % "、".join(unknown)})
+    certificates = certificates or {}
+    recorded = Recorded()
+    shared_name: str | None = None
+    with transaction.atomic():
+        for code in codes:
+            own = certificates.get(code, Certificate())
+            row = Calibration(
+                instrument=instruments[code],
+                kind=kind,
+                date=on,
+                valid_until=valid_until,
+                result=result,
+                certificate_no=own.number or certificate_no,
+                agency=agency,
+            )
+            if own.file is not None:
+                row.certificate_file.save(own.file.name or f"{code}.pdf", own.file, save=False)
+            elif certificate_file is not None:
+                if shared_name is None:
+                    row.certificate_file.save(
+                        certificate_file.name or "certificate.pdf", certificate_file, save=False
+                    )
+                    shared_name = row.certificate_file.name
+                else:
+                    row.certificate_file.name = shared_name
+            row._change_reason = reason
+            row._history_user = user  # type: ignore[attr-defined]
+            row.save()
+            recorded.rows.append(row)
+    return recorded
+
+
+# --------------------------------------------------------------------------------------------------------
+# The monitoring plan (streams → points → instruments)
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedInstrument:
+    instrument: Instrument
+    #: The newest run's traceability reason for it (ok / never / expired / voided; "" if not assessed).
+    trace: str
+
+
+@dataclass(frozen=True)
+class PointView:
+    point: MeasuringPoint
+    #: The newest run found no counted instrument on this required point.
+    unequipped: bool
+    instruments: list[LinkedInstrument]
+
+
+@dataclass(frozen=True)
+class StreamView:
+    stream: SourceStream
+    #: From the newest assessment run, if there is one (a run is what classifies streams).
+    category: str | None
+    share: float | None
+    points: list[PointView]
+
+    @property
+    def share_percent(self) -> float | None:
+        return None if self.share is None else self.share * 100
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    run: AssessmentRun | None
+    streams: list[StreamView]
+
+
+def monitoring_plan(user: Any, org: Organization) -> MonitoringPlan:
+    """Streams with their points and each point's instruments (three queries), and the newest run's view of
+    them: category and share per stream, traceability per instrument, unequipped points."""
+    instruments = scope_for(user, Instrument).order_by("code")
+    points = (
+        scope_for(user, MeasuringPoint)
+        .order_by("code")
+        .prefetch_related(Prefetch("instruments", queryset=instruments))
+    )
+    streams = (
+        scope_for(user, SourceStream)
+        .filter(organization=org)
+        .order_by("code")
+        .prefetch_related(Prefetch("points", queryset=points))
+    )
+    run = scope_for(user, AssessmentRun).filter(organization=org).order_by("-created_at", "-pk").first()
+    doc: Mapping[str, Any] = run.document if run else {}
+    classes = {s["id"]: s for s in doc.get("streams", [])}
+    trace = {i["id"]: i.get("trace", "") for i in doc.get("instruments", [])}
+    unequipped = {p for r in doc.get("equipping", []) for p in r.get("unequipped_points", [])}
+    return MonitoringPlan(
+        run=run,
+        streams=[
+            StreamView(
+                stream=s,
+                category=classes.get(s.code, {}).get("category"),
+                share=classes.get(s.code, {}).get("share"),
+                points=[
+                    PointView(
+                        point=p,
+                        unequipped=p.code in unequipped,
+                        instruments=[LinkedInstrument(i, trace.get(i.code, "")) for i in p.instruments.all()],
+                    )
+                    for p in s.points.all()
+                ],
+            )
+            for s in streams
+        ],
+    )

@@ -1,0 +1,233 @@
+"""Registry pages: the dashboard, the instrument register (Table B.1), one instrument, its label, and the
+organization switch.
+
+Views only parse the request, find the current organization, call one query of
+:mod:`carbonmeter.web.registry.queries` and render; every row comes from the user's scope.  The register
+answers htmx requests aimed at its table with the table alone, and any other request (a bookmark, a
+reload, a history restore) with the whole page, so each URL works with and without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from carbonmeter.rules.messages import Lang
+from carbonmeter.web.accounts.current import choose_org as switch_org
+from carbonmeter.web.accounts.current import current_org
+from carbonmeter.web.accounts.models import ROLES
+from carbonmeter.web.accounts.scope import readable_orgs, role_in
+from carbonmeter.web.assessment.services.run import run_assessment
+from carbonmeter.web.registry import queries
+from carbonmeter.web.registry.forms import (
+    DUE_CHOICES,
+    PAGE_SIZE,
+    ChooseOrgForm,
+    RegisterFilterForm,
+    type_label,
+)
+from carbonmeter.web.registry.models import Instrument
+
+#: The register's columns in Table B.1 order: (sort key, heading, hidden on narrow screens).  A tablet in
+#: portrait keeps what the officer looks for (code, name, class, asset number, place, points, status,
+#: validity); the others are on the instrument page and in print.
+COLUMNS: Final = [
+    ("code", _("编号"), False),
+    ("name", _("器具名称"), False),
+    ("model", _("型号规格"), True),
+    ("accuracy", _("准确度等级"), False),
+    ("range", _("测量范围"), True),
+    ("manufacturer", _("生产厂家"), True),
+    ("serial", _("出厂编号"), True),
+    ("asset", _("管理编号"), False),
+    ("location", _("安装使用地点"), False),
+    ("points", _("计量点"), False),
+    ("status", _("状态"), False),
+    ("valid_until", _("有效期至"), False),
+]
+ROLE_LABELS: Final[dict[str, Any]] = {
+    **{key: _(label) for key, label in ROLES},
+    "verifier": _("核查人员"),
+    "regulator": _("监管人员"),
+    "superuser": _("超级管理员"),
+}
+#: The id of the register's table container: htmx requests aimed at it get the table only.
+TABLE_TARGET: Final = "register-table"
+
+
+def _lang() -> Lang:
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _instrument_or_404(request: HttpRequest, code: str) -> Instrument:
+    inst = queries.find_instrument(request.user, code, current_org(request))
+    if inst is None:
+        raise Http404("no such instrument in this user's organizations")
+    return inst
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Equipping rates and findings of the latest assessment, and verifications falling due.
+
+    A first visit by someone who may record assessments runs one, so the page is never empty for the
+    people who keep the data; verifiers and regulators see only what has been run.
+    """
+    org = current_org(request)
+    today = timezone.localdate()
+    run = queries.latest_run(request.user, org)
+    if run is None and queries.may_run_assessment(request.user, org):
+        run = run_assessment(org, today, request.user)
+    board = queries.dashboard(request.user, org, run, today, _lang())
+    due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state != "ok"]
+    context = {"org": org, "board": board, "chart": board.chart(), "due_cards": due_cards, "today": today}
+    return render(request, "registry/dashboard.html", context)
+
+
+def _columns(sort: str) -> list[dict[str, Any]]:
+    """Headings with the sort each one links to (clicking the sorted column reverses it)."""
+    out = []
+    for key, label, wide in COLUMNS:
+        state = "asc" if sort == key else "desc" if sort == f"-{key}" else ""
+        link = f"-{key}" if state == "asc" else key
+        out.append({"key": key, "label": label, "state": state, "link": link, "wide": wide})
+    return out
+
+
+def _wants_table(request: HttpRequest) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == TABLE_TARGET
+        and not request.headers.get("HX-History-Restore-Request")
+    )
+
+
+@login_required
+@require_GET
+def register(request: HttpRequest) -> HttpResponse:
+    """The instrument register (一览表, Table B.1): filter, search, sort, 50 rows a page."""
+    org = current_org(request)
+    form = RegisterFilterForm(request.GET, types=queries.instrument_types(request.user, org))
+    form.is_valid()
+    wanted = form.to_filter()
+    rows = queries.register(request.user, org, wanted, timezone.localdate())
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    partial = _wants_table(request)
+    context = {
+        "org": org,
+        "form": form,
+        "page": page,
+        "sort": wanted.sort,
+        "columns": _columns(wanted.sort),
+        "filtered": any((wanted.q, wanted.status, wanted.type, wanted.due)),
+        "partial": partial,
+        "table_target": TABLE_TARGET,
+    }
+    template = "registry/_register_table.html" if partial else "registry/register.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@login_required
+@require_GET
+def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One instrument: its B.1 entry, system components, points, records, seals, archive and history.
+
+    ``?asset=`` comes from a scanned label: when it differs from the register, the label on the
+    instrument belongs to another one (a replaced meter) and the page says so.
+    """
+    inst = _instrument_or_404(request, code)
+    today = timezone.localdate()
+    page = queries.instrument_page(request.user, inst, today)
+    asset = request.GET.get("asset")
+    context = {
+        "i": inst,
+        "type_label": type_label(inst.type) if inst.type else "",
+        "page": page,
+        "due": queries.due_state(page.valid_until, today, page.voided),
+        "asset_mismatch": asset is not None and asset != inst.asset_no,
+        "scanned_asset": asset,
+    }
+    return render(request, "registry/instrument_detail.html", context)
+
+
+def qr_content(request: HttpRequest, inst: Instrument) -> str:
+    """What the label's QR code holds: the instrument page's absolute URL, with the asset number, so a
+    phone opens the page and the page can tell a label that was moved to another instrument."""
+    url = request.build_absolute_uri(reverse("instrument_detail", args=[inst.code]))
+    return f"{url}?{urlencode({'asset': inst.asset_no})}" if inst.asset_no else url
+
+
+@login_required
+@require_GET
+def instrument_label(request: HttpRequest, code: str) -> HttpResponse:
+    """A printable 70 × 40 mm label: unit, name, asset number, 合格/准用/停用, next due date, QR code."""
+    inst = _instrument_or_404(request, code)
+    label = queries.instrument_label(request.user, inst, timezone.localdate())
+    content = qr_content(request, inst)
+    # segno writes only path data and the attributes given here: nothing from the request is echoed raw.
+    svg = segno.make(content, error="m").svg_inline(scale=1, border=2, omitsize=True, svgclass="cm-qr")
+    context = {"label": label, "i": inst, "qr_svg": mark_safe(svg), "qr_content": content}
+    return render(request, "registry/instrument_label.html", context)
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return target if target and ok else reverse("dashboard")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def choose_org(request: HttpRequest) -> HttpResponse:
+    """POST: make another readable organization the current one and go back. GET: the list to choose
+    from (the navbar's menu does the same with JavaScript)."""
+    if request.method == "POST":
+        form = ChooseOrgForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest("org required")
+        switch_org(request, form.cleaned_data["org"])
+        return redirect(_safe_next(request, form.cleaned_data["next"]))
+    orgs = readable_orgs(request.user).order_by("name")
+    context = {"orgs": orgs, "current": current_org(request), "next": request.GET.get("next", "")}
+    return render(request, "registry/choose_org.html", context)
+
+
+@require_GET
+def org_menu(request: HttpRequest) -> HttpResponse:
+    """The navbar's organization menu and the user's role there, loaded by htmx into every page.
+
+    Loaded rather than rendered by each view so that pages of other apps need no extra context.  A
+    signed-out request gets an empty answer (204: htmx leaves the navbar alone) instead of a redirect
+    that would put the login page inside the navbar.
+    """
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
+    orgs = list(readable_orgs(request.user).order_by("name"))
+    try:
+        org = current_org(request)
+    except Http404:
+        org = None
+    role = role_in(request.user, org) if org else None
+    context = {
+        "orgs": orgs,
+        "current": org,
+        "role": ROLE_LABELS.get(role or "", ""),
+        "next": _safe_next(request, request.GET.get("next", "")),
+    }
+    return render(request, "registry/_org_menu.html", context)

@@ -1,0 +1,153 @@
+"""The assessment pages: a run on the database gives the engine's verdict on the same snapshot, is listed,
+reads back by clause in zh or en, and tells what changed since the run before it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from carbonmeter.core.assess import assess
+from carbonmeter.reports.document import to_document
+from carbonmeter.rules.loader import load_pack
+from carbonmeter.web.assessment.models import AssessmentRun
+from carbonmeter.web.assessment.services.run import changes, run_assessment
+from carbonmeter.web.assessment.services.snapshot import build_snapshot
+from carbonmeter.web.registry.models import Organization
+from tests.web.conftest import login
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_a_run_is_listed_and_its_rates_are_the_engines(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    today = timezone.localdate()
+    login(client, users["clerk_a"])
+    response = client.post("/assessments/", {"as_of": today.isoformat()})
+    run = AssessmentRun.objects.get(organization=org_a)
+    assert response.status_code == 302 and response["Location"] == f"/assessments/{run.pk}/"
+    assert run.created_by == users["clerk_a"] and run.as_of == today
+    engine = to_document(assess(build_snapshot(org_a, today), load_pack(), today))
+    assert [(r["row"], r["required"], r["equipped"], r["rate"]) for r in run.document["equipping"]] == [
+        (r["row"], r["required"], r["equipped"], r["rate"]) for r in engine["equipping"]
+    ]
+    assert run.conforms == engine["conforms"]
+    html = client.get("/assessments/").content.decode()
+    assert f'data-run="{run.pk}"' in html
+    row = html.split(f'data-run="{run.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert today.strftime("%Y-%m-%d") in row and run.pack_version in row and "clerk_a" in row
+    assert f">{run.nonconformities}<" in row
+
+
+def test_the_run_date_can_be_chosen(client: Client, users: dict[str, Any], org_a: Organization) -> None:
+    as_of = timezone.localdate() - timedelta(days=400)
+    login(client, users["admin_a"]).post("/assessments/", {"as_of": as_of.isoformat()})
+    assert AssessmentRun.objects.get(organization=org_a).as_of == as_of
+
+
+@pytest.mark.parametrize("role", ["verifier_a", "regulator_cq"])
+def test_read_only_roles_read_runs_but_cannot_run(
+    client: Client, users: dict[str, Any], org_a: Organization, role: str
+) -> None:
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    login(client, users[role])
+    page = client.get("/assessments/")
+    assert page.status_code == 200 and "运行评价" not in page.content.decode()
+    assert client.post("/assessments/", {"as_of": "2026-01-15"}).status_code == 403
+    assert AssessmentRun.objects.count() == 1
+    assert client.get(f"/assessments/{run.pk}/").status_code == 200
+
+
+def test_another_organizations_run_is_not_found(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    login(client, users["admin_b"])
+    assert client.get(f"/assessments/{run.pk}/").status_code == 404
+    assert client.get(f"/assessments/{run.pk}/document.json").status_code == 404
+    assert f'data-run="{run.pk}"' not in client.get("/assessments/").content.decode()
+
+
+def test_run_page_shows_rates_and_findings_by_clause(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    login(client, users["officer_a"])
+    html = client.get(f"/assessments/{run.pk}/").content.decode()
+    for r in run.document["equipping"]:
+        assert f'data-row="{r["row"]}"' in html
+    wb03 = next(f for f in run.document["findings"] if f["subject"] == "WB-03")
+    clause = html.split(f'data-clause="{wb03["clause"]}"', 1)[1].split('data-clause="', 1)[0]
+    assert 'data-subject="WB-03"' in clause and wb03["message"] in clause
+    assert "<details" in clause  # the evidence, folded
+    assert "这是本单位的第一次评价" in html
+    english = client.get(f"/assessments/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert wb03["message_en"] in english and wb03["message"] not in english
+
+
+def test_provisional_values_are_marked(client: Client, users: dict[str, Any], org_a: Organization) -> None:
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    findings = run.document["findings"]
+    marked = next(f for f in findings if f["provisional"])
+    plain = next(f for f in findings if not f["provisional"])
+    html = login(client, users["officer_a"]).get(f"/assessments/{run.pk}/").content.decode()
+
+    def item(f: dict[str, Any]) -> str:
+        return html.split(f'data-code="{f["code"]}" data-subject="{f["subject"]}"', 1)[1].split("</li>", 1)[0]
+
+    assert "※" in item(marked) and "※" not in item(plain)
+
+
+def test_recording_a_verification_for_wb03_resolves_its_findings(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    today = timezone.localdate()
+    login(client, users["officer_a"])
+    client.post("/assessments/", {"as_of": today.isoformat()})
+    first = AssessmentRun.objects.get()
+    assert any(f["subject"] == "WB-03" for f in first.document["findings"])
+    recorded = client.post(
+        "/calibration/record/",
+        {
+            "shown": ["WB-03"],
+            "instruments": ["WB-03"],
+            "kind": "verification",
+            "date": today.isoformat(),
+            "result": "pass",
+            "valid_until": (today + timedelta(days=364)).isoformat(),
+            "certificate_no": "ZXJL-J2026-00999",
+            "agency": "忠县计量检定测试所",
+            "reason": "3#辅料汽车衡周期检定",
+        },
+    )
+    assert recorded.status_code == 302
+    response = client.post("/assessments/", {"as_of": today.isoformat()})
+    second = AssessmentRun.objects.exclude(pk=first.pk).get()
+    diff = changes(first, second)
+    assert {f["subject"] for f in diff["resolved"]} >= {"WB-03", "P07.1"}
+    assert any(r["after"] > (r["before"] or 0) for r in diff["rates"])
+    html = client.get(response["Location"]).content.decode()
+    resolved = html.split('id="resolved"', 1)[1].split("</ul>", 1)[0]
+    assert 'data-subject="WB-03"' in resolved and 'data-subject="P07.1"' in resolved
+    assert 'id="rates"' in html
+
+
+def test_the_runs_document_downloads_as_json(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    response = login(client, users["verifier_a"]).get(f"/assessments/{run.pk}/document.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "attachment" in response["Content-Disposition"]
+    doc = json.loads(response.content)
+    assert doc == run.document and doc["schema"] == "carbonmeter.assessment/1"
