@@ -296,3 +296,20 @@ def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_overdue(
     assert code in overdue and overdue[code].voided
     assert overdue[code].valid_until and overdue[code].valid_until > today  # the old certificate still runs
     assert shown_groups(client.get("/calibration/plan/")) == expected_groups(org_a, today)
+
+
+def test_recording_a_verification_re_assesses_so_the_dashboard_rate_moves(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """The walk-through of issue 3: find an overdue scale, record its verification, watch the rate change."""
+    from carbonmeter.web.assessment.models import AssessmentRun
+
+    before = run_assessment(org_a, timezone.localdate(), users["admin_a"])
+    rate_before = {r["row"]: r["equipped"] for r in before.document["equipping"]}
+    login(client, users["officer_a"]).post("/calibration/record/", _record_post(["WB-03"]), follow=True)
+    latest = AssessmentRun.objects.filter(organization=org_a).order_by("-created_at", "-pk").first()
+    assert latest is not None and latest.pk != before.pk
+    rate_after = {r["row"]: r["equipped"] for r in latest.document["equipping"]}
+    assert rate_after["calculation.minor.activity_data"] == rate_before["calculation.minor.activity_data"] + 1
+    dashboard = client.get("/").content.decode()
+    assert str(latest.as_of) in dashboard
