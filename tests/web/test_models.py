@@ -12,7 +12,7 @@ from django.db.models import Model
 
 from carbonmeter.web.accounts.models import ApiToken
 from carbonmeter.web.accounts.scope import scope_for
-from carbonmeter.web.base import BaseModel, RecordDeletionError
+from carbonmeter.web.base import REASON_MAX_LENGTH, BaseModel, RecordDeletionError
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.models import Instrument, Organization
 from tests.web.test_tenancy import label, our_models, rows_in, scoped_models
@@ -103,3 +103,19 @@ def test_save_runs_the_model_clean(org_a: Organization) -> None:
     with pytest.raises(ValidationError) as caught:
         record.save()
     assert "valid_until" in caught.value.message_dict
+
+
+def test_a_reason_longer_than_the_history_column_is_refused_before_writing(org_a: Organization) -> None:
+    """The history keeps 100 characters of reason; PostgreSQL would fail mid-save, SQLite would keep it all."""
+    inst = Instrument.objects.filter(organization=org_a).order_by("code").first()
+    assert inst is not None
+    before = inst.history.count()
+    inst.location = "新位置"
+    inst._change_reason = "因" * (REASON_MAX_LENGTH + 1)
+    with pytest.raises(ValidationError) as caught:
+        inst.save()
+    assert "reason" in caught.value.message_dict
+    assert inst.history.count() == before
+    inst._change_reason = "因" * REASON_MAX_LENGTH
+    inst.save()
+    assert inst.history.count() == before + 1

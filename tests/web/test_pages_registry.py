@@ -619,8 +619,11 @@ def test_instrument_page_shows_components_seals_archive_and_certificate_files(
     html = client.get(reverse("instrument_detail", args=[inst.code])).content.decode()
     assert system.type in html
     assert "QF-7788" in html and "加封" in html
-    assert "使用说明书-测试" in html and doc.file.url in html
-    assert record.certificate_file.url in html
+    # files are linked through the scoped download views, never through MEDIA_URL
+    assert "使用说明书-测试" in html
+    assert reverse("instrument_attachment", args=[inst.code, doc.pk]) in html
+    assert reverse("instrument_certificate", args=[inst.code, record.pk]) in html
+    assert "/media/" not in html
 
 
 def test_instrument_page_shows_who_changed_what_and_why(

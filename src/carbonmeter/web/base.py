@@ -13,9 +13,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+#: django-simple-history keeps the reason in a 100-character column; a longer one would fail on PostgreSQL
+#: (SQLite does not enforce the length), so forms and saves refuse it up front.
+REASON_MAX_LENGTH = 100
 
 
 class RecordDeletionError(Exception):
@@ -42,6 +47,9 @@ class BaseModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        reason = getattr(self, "_change_reason", "") or ""
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError({"reason": _("变更原因最多 %(n)d 个字符") % {"n": REASON_MAX_LENGTH}})
         update_fields = kwargs.get("update_fields")
         if update_fields:
             exclude = [f.name for f in self._meta.fields if f.name not in update_fields]

@@ -20,7 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from carbonmeter.web.base import BaseModel
 from carbonmeter.web.registry.models import Organization
 
-ROLES = [("org_admin", "单位管理员"), ("metrology_officer", "计量管理员"), ("data_clerk", "数据员")]
+#: Membership roles; the labels are translated when shown (the stored value is the key).
+ROLES = [
+    ("org_admin", _("单位管理员")),
+    ("metrology_officer", _("计量管理员")),
+    ("data_clerk", _("数据员")),
+]
 
 
 class Membership(BaseModel):

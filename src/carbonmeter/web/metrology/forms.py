@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carbonmeter.web.base import REASON_MAX_LENGTH
 from carbonmeter.web.metrology.services import Certificate
 from carbonmeter.web.registry.models import Instrument, choices
 
@@ -93,7 +94,7 @@ class RecordForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("变更原因"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         error_messages={"required": _("请填写变更原因")},
     )

@@ -59,7 +59,7 @@ class Notification(BaseModel):
     kind = models.CharField(
         _("类别"),
         max_length=20,
-        choices=[("due", "即将到期"), ("overdue", "已过期")],
+        choices=[("due", _("即将到期")), ("overdue", _("已过期"))],
         db_comment="due or overdue",
     )
     due = models.DateField(_("到期日"), db_comment="valid_until of the record concerned")

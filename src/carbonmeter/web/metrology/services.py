@@ -32,11 +32,11 @@ from django.db.models import (
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from carbonmeter.core.terms import ENUM_TERMS
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, SourceStream
+from carbonmeter.web.terms import term_label
 
 #: Statuses whose instruments must be kept verified: in use now, or ready to be put in use (standby).
 PLANNED_STATUSES: Final = ("in_use", "standby")
@@ -71,11 +71,11 @@ class PlanItem:
 
     @property
     def status_label(self) -> str:
-        return ENUM_TERMS["status"].get(self.status, self.status)
+        return term_label("status", self.status)
 
     @property
     def kind_label(self) -> str:
-        return ENUM_TERMS["calibration_kind"].get(self.last_kind or "", "")
+        return term_label("calibration_kind", self.last_kind) if self.last_kind else ""
 
 
 @dataclass(frozen=True)

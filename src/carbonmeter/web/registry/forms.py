@@ -1,19 +1,33 @@
-"""Forms of the registry pages: the register's filters (GET) and the organization switch (POST).
+"""Forms of the registry pages: the register's filters (GET), the organization switch (POST), and the
+instrument page's two writes: an archive document (档案, 6.3.3) and a seal event (铅封, 6.3.8).
 
 The register form never refuses a request: a value that does not validate (an unknown status, a crafted
 sort key) is dropped and the register shows as if it had not been given, because these values arrive from
 bookmarks and pasted links as often as from the form itself.
+
+The two write forms save through :meth:`InstrumentRowForm.save_for`, which checks the write scope itself
+(so no caller can skip it) and stores who and why in the history, as every registry change must.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from datetime import date
+from typing import Any, ClassVar, Final
 
 from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.validators import FileExtensionValidator
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from carbonmeter.core.terms import ENUM_TERMS
+from carbonmeter.web.accounts.scope import writable_orgs
+from carbonmeter.web.base import BaseModel
+from carbonmeter.web.registry.models import Attachment, Instrument, SealEvent
 from carbonmeter.web.registry.queries import SORTS, RegisterFilter
+from carbonmeter.web.terms import term_choices
 
 #: Chinese names of the instrument types the demo and the workbook use.  ``Instrument.type`` is free
 #: text, so an unknown type is shown as written.
@@ -75,7 +89,7 @@ class RegisterFilterForm(forms.Form):
 
     q = forms.CharField(label=_("搜索"), required=False, max_length=100, strip=True)
     status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部状态")), *ENUM_TERMS["status"].items()]
+        label=_("状态"), required=False, choices=[("", _("全部状态")), *term_choices("status")]
     )
     type = forms.ChoiceField(label=_("类型"), required=False)
     due = forms.ChoiceField(label=_("有效期"), required=False, choices=[("", _("全部")), *DUE_CHOICES])
@@ -108,3 +122,189 @@ class ChooseOrgForm(forms.Form):
 
     org = forms.IntegerField(min_value=1)
     next = forms.CharField(required=False, max_length=2000)
+
+
+# --- the instrument page's writes ----------------------------------------------------------------------
+
+#: File types an instrument's archive takes: scanned documents, office files, pictures of the nameplate.
+#: Anything else (HTML, scripts, executables) is refused, since archive files are downloaded by others.
+ARCHIVE_EXTENSIONS: Final = (
+    "pdf",
+    "ofd",
+    "jpg",
+    "jpeg",
+    "png",
+    "tif",
+    "tiff",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "csv",
+    "txt",
+    "zip",
+)
+#: Largest archive file accepted (a scanned manual of a few hundred pages fits).
+ARCHIVE_MAX_BYTES: Final = 20 * 1024 * 1024
+#: The history keeps at most this many characters of a reason (django-simple-history's column).
+REASON_MAX_LENGTH: Final = 100
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("变更原因"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+        error_messages={"required": _("请填写变更原因")},
+    )
+
+
+def may_write(user: Any, model: type[BaseModel], instrument: Instrument) -> bool:
+    """Whether ``user`` holds one of ``model``'s write roles in the instrument's organization."""
+    return writable_orgs(user, model.write_roles).filter(pk=instrument.organization_id).exists()
+
+
+class InstrumentRowForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A new row that belongs to one instrument, saved with the user and a reason in its history."""
+
+    #: The form's field prefix, so the two forms on the instrument page keep their values and errors apart.
+    PREFIX: ClassVar[str]
+    #: Where on the instrument page the new row shows (the id of its section's heading).
+    ANCHOR: ClassVar[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.PREFIX)
+        super().__init__(*args, **kwargs)
+
+    def may_post(self, user: Any, instrument: Instrument) -> bool:
+        """Whether ``user`` may add this form's rows to ``instrument`` (the model's write roles there)."""
+        model: type[BaseModel] = self._meta.model
+        return may_write(user, model, instrument)
+
+    def attach(self, row: Any, instrument: Instrument) -> None:
+        """Link the new row to ``instrument`` (and, where the model has one, to its organization)."""
+        row.instrument = instrument
+
+    def save_for(self, user: Any, instrument: Instrument) -> Any:
+        """Create the row for ``instrument`` (call after ``is_valid()``).
+
+        Raises PermissionDenied when ``user`` may not write this model in the instrument's organization:
+        the view checks first, and this check keeps any other caller honest.
+        """
+        if not self.may_post(user, instrument):
+            raise PermissionDenied(_("无权修改该单位的器具档案"))
+        row = self.save(commit=False)
+        self.attach(row, instrument)
+        row._change_reason = self.cleaned_data["reason"]
+        row._history_user = user
+        with transaction.atomic():
+            row.save()
+            self.after_save(user, row)
+        return row
+
+    def after_save(self, user: Any, row: Any) -> None:
+        """What else the new row changes, in the same transaction (nothing by default)."""
+
+    def saved_message(self, row: Any) -> str:
+        """The confirmation shown after the redirect, in the active language."""
+        raise NotImplementedError
+
+
+class AttachmentForm(InstrumentRowForm):
+    """Upload one document to an instrument's archive: its kind, a title and the file."""
+
+    PREFIX = "archive"
+    ANCHOR = "archive-title"
+
+    reason = _reason_field()
+
+    class Meta:
+        model = Attachment
+        fields = ("kind", "title", "file")
+        widgets = {
+            "kind": forms.Select(attrs={"class": "form-select form-select-sm"}),
+            "title": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "file": forms.ClearableFileInput(
+                attrs={
+                    "class": "form-control form-control-sm",
+                    "accept": ",".join(f".{e}" for e in ARCHIVE_EXTENSIONS),
+                }
+            ),
+        }
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data.get("file")
+        if file is None:
+            return file
+        FileExtensionValidator(
+            list(ARCHIVE_EXTENSIONS),
+            message=_("不支持的文件类型 %(extension)s；可上传：%(allowed_extensions)s。"),
+        )(file)
+        if file.size is not None and file.size > ARCHIVE_MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件过大（%(size)s），上限为 %(limit)s。"),
+                params={"size": filesizeformat(file.size), "limit": filesizeformat(ARCHIVE_MAX_BYTES)},
+            )
+        return file
+
+    def attach(self, row: Any, instrument: Instrument) -> None:
+        row.instrument = instrument
+        row.organization = instrument.organization
+
+    def saved_message(self, row: Any) -> str:
+        return gettext("已上传档案：%(title)s") % {"title": row.title}
+
+
+class SealEventForm(InstrumentRowForm):
+    """Record a seal event (加封 / 破损 / 恢复) with its date, seal number and note.
+
+    When the event is the instrument's newest, the register's 铅封完好 follows it (broken → no, applied or
+    restored → yes) in the same transaction and with the same reason, so the B.1 entry and the assessment
+    (6.3.8) agree with the seal history.  A back-dated event leaves the register as the newer events set it.
+    """
+
+    PREFIX = "seal"
+    ANCHOR = "seal-title"
+
+    reason = _reason_field()
+
+    class Meta:
+        model = SealEvent
+        fields = ("date", "event", "seal_no", "note")
+        labels = {"note": _("说明（原因）")}
+        widgets = {
+            "date": forms.DateInput(
+                attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d"
+            ),
+            "event": forms.Select(attrs={"class": "form-select form-select-sm"}),
+            "seal_no": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "note": forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("date", timezone.localdate())
+
+    def clean_date(self) -> date:
+        day: date = self.cleaned_data["date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("日期不能晚于今天"))
+        return day
+
+    def after_save(self, user: Any, row: Any) -> None:
+        instrument: Instrument = row.instrument
+        newer = SealEvent.objects.filter(instrument=instrument, archived=False, date__gt=row.date)
+        intact = row.event != "broken"
+        if newer.exists() or instrument.seal_intact is intact:
+            return
+        instrument.seal_intact = intact
+        instrument._change_reason = row._change_reason
+        instrument._history_user = user  # type: ignore[attr-defined]
+        instrument.save(update_fields=["seal_intact", "updated_at"])
+
+    def saved_message(self, row: Any) -> str:
+        return gettext("已记录铅封事件：%(date)s %(event)s") % {
+            "date": row.date.isoformat(),
+            "event": row.get_event_display(),
+        }

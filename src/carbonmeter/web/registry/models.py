@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from carbonmeter.core.terms import ENUM_TERMS
 from carbonmeter.web.base import BaseModel, KeepsExtra
+from carbonmeter.web.terms import term_choices
 
 
-def choices(enum: str) -> list[tuple[str, str]]:
-    return list(ENUM_TERMS[enum].items())
+def choices(enum: str) -> list[tuple[str, Promise]]:
+    """Choices of a contract enumeration: the stored values of the core's table, labels translated when
+    shown (the Chinese term is the msgid), so an English page shows English without a migration."""
+    return term_choices(enum)
 
 
 class Organization(KeepsExtra, BaseModel):
@@ -60,7 +63,7 @@ class Facility(OrgOwned):
     level = models.CharField(
         _("边界层级"),
         max_length=20,
-        choices=[("enterprise", "企业层级"), ("facility", "重点生产设施层级")],
+        choices=[("enterprise", _("企业层级")), ("facility", _("重点生产设施层级"))],
         default="facility",
         db_comment="metering boundary level (4.1)",
     )
@@ -217,7 +220,7 @@ class SealEvent(InstrumentOwned):
     event = models.CharField(
         _("事件"),
         max_length=20,
-        choices=[("applied", "加封"), ("broken", "破损"), ("restored", "恢复")],
+        choices=[("applied", _("加封")), ("broken", _("破损")), ("restored", _("恢复"))],
         db_comment="applied, broken or restored",
     )
     seal_no = models.CharField(_("封印编号"), max_length=50, blank=True, db_comment="seal number")
@@ -241,7 +244,12 @@ class Attachment(OrgOwned):
     kind = models.CharField(
         _("类别"),
         max_length=20,
-        choices=[("manual", "说明书"), ("certificate", "证书"), ("repair", "维修记录"), ("other", "其他")],
+        choices=[
+            ("manual", _("说明书")),
+            ("certificate", _("证书")),
+            ("repair", _("维修记录")),
+            ("other", _("其他")),
+        ],
         db_comment="archive document kind",
     )
     title = models.CharField(_("名称"), max_length=200, db_comment="title")

@@ -1,46 +1,60 @@
 """Registry pages: the dashboard, the instrument register (Table B.1), one instrument, its label, and the
-organization switch.
+organization switch; on the instrument page, uploads to its archive and seal events, and the downloads of
+its files.
 
 Views only parse the request, find the current organization, call one query of
 :mod:`carbonmeter.web.registry.queries` and render; every row comes from the user's scope.  The register
 answers htmx requests aimed at its table with the table alone, and any other request (a bookmark, a
 reload, a history restore) with the whole page, so each URL works with and without JavaScript.
+
+Writes follow the calibration record form: an instrument the user cannot read is 404 (its existence is not
+revealed), one it reads without a write role is 403.  Uploaded files are never served from ``MEDIA_URL``:
+each download goes through a view that finds the row in the user's scope first.
 """
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import PurePath
 from typing import Any, Final
 from urllib.parse import urlencode
 
 import segno
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carbonmeter.rules.messages import Lang
 from carbonmeter.web.accounts.current import choose_org as switch_org
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.models import ROLES
-from carbonmeter.web.accounts.scope import readable_orgs, role_in
+from carbonmeter.web.accounts.scope import readable_orgs, role_in, scope_for
 from carbonmeter.web.assessment.services.run import run_assessment
+from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import queries
 from carbonmeter.web.registry.forms import (
     DUE_CHOICES,
     PAGE_SIZE,
+    AttachmentForm,
     ChooseOrgForm,
+    InstrumentRowForm,
     RegisterFilterForm,
+    SealEventForm,
     type_label,
 )
-from carbonmeter.web.registry.models import Instrument
+from carbonmeter.web.registry.models import Attachment, Instrument
 
 #: The register's columns in Table B.1 order: (sort key, heading, hidden on narrow screens).  A tablet in
 #: portrait keeps what the officer looks for (code, name, class, asset number, place, points, status,
@@ -60,13 +74,15 @@ COLUMNS: Final = [
     ("valid_until", _("有效期至"), False),
 ]
 ROLE_LABELS: Final[dict[str, Any]] = {
-    **{key: _(label) for key, label in ROLES},
+    **dict(ROLES),
     "verifier": _("核查人员"),
     "regulator": _("监管人员"),
     "superuser": _("超级管理员"),
 }
 #: The id of the register's table container: htmx requests aimed at it get the table only.
 TABLE_TARGET: Final = "register-table"
+#: File types a browser may show in its own tab (PDF viewer, images); every other file is downloaded.
+INLINE_TYPES: Final = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 def _lang() -> Lang:
@@ -152,10 +168,21 @@ def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
     ``?asset=`` comes from a scanned label: when it differs from the register, the label on the
     instrument belongs to another one (a replaced meter) and the page says so.
     """
-    inst = _instrument_or_404(request, code)
+    return _instrument_page(request, _instrument_or_404(request, code))
+
+
+def _instrument_page(
+    request: HttpRequest, inst: Instrument, bound: InstrumentRowForm | None = None
+) -> HttpResponse:
+    """The instrument page, with the write forms for those who may use them; ``bound`` is a posted form
+    that did not validate, shown with its values and errors in place of the empty one."""
     today = timezone.localdate()
     page = queries.instrument_page(request.user, inst, today)
     asset = request.GET.get("asset")
+    forms: dict[str, InstrumentRowForm | None] = {}
+    for name, form_class in (("archive_form", AttachmentForm), ("seal_form", SealEventForm)):
+        form = bound if isinstance(bound, form_class) else form_class()
+        forms[name] = form if form.may_post(request.user, inst) else None
     context = {
         "i": inst,
         "type_label": type_label(inst.type) if inst.type else "",
@@ -163,8 +190,82 @@ def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
         "due": queries.due_state(page.valid_until, today, page.voided),
         "asset_mismatch": asset is not None and asset != inst.asset_no,
         "scanned_asset": asset,
+        **forms,
     }
     return render(request, "registry/instrument_detail.html", context)
+
+
+def _post_row(request: HttpRequest, code: str, form_class: type[InstrumentRowForm]) -> HttpResponse:
+    """Create one archive document or seal event from the instrument page's form.
+
+    404 for an instrument outside the user's read scope, 403 without a write role in its organization;
+    a form with errors comes back on the instrument page, a saved one redirects to it (post/redirect/get).
+    """
+    inst = _instrument_or_404(request, code)
+    form = form_class(request.POST, request.FILES)
+    if not form.may_post(request.user, inst):
+        raise PermissionDenied(gettext("无权修改该单位的器具档案"))
+    if not form.is_valid():
+        return _instrument_page(request, inst, bound=form)
+    row = form.save_for(request.user, inst)
+    messages.success(request, form.saved_message(row))
+    return redirect(f"{reverse('instrument_detail', args=[inst.code])}#{form.ANCHOR}")
+
+
+@login_required
+@require_POST
+def add_attachment(request: HttpRequest, code: str) -> HttpResponse:
+    """Upload a document (manual, certificate, repair record …) to the instrument's archive (6.3.3)."""
+    return _post_row(request, code, AttachmentForm)
+
+
+@login_required
+@require_POST
+def add_seal_event(request: HttpRequest, code: str) -> HttpResponse:
+    """Record that the instrument's seal was applied, found broken or restored (6.3.8)."""
+    return _post_row(request, code, SealEventForm)
+
+
+def _file_response(file: FieldFile) -> FileResponse:
+    """A stored file as a private download: PDFs and photos open in the browser, anything else is saved
+    (an uploaded HTML page must never run in the site's origin)."""
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        raise Http404("the stored file is missing") from None
+    name = PurePath(file.name or "").name
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    inline = content_type in INLINE_TYPES
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=name,
+        content_type=content_type if inline else "application/octet-stream",
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+def attachment_file(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """The file of one archive document of the instrument, if the user may read the instrument."""
+    inst = _instrument_or_404(request, code)
+    row = scope_for(request.user, Attachment).filter(instrument=inst, pk=pk).first()
+    if row is None or not row.file:
+        raise Http404("no such archive document of this instrument")
+    return _file_response(row.file)
+
+
+@login_required
+@require_GET
+def certificate_file(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """The scanned certificate of one verification/calibration record of the instrument."""
+    inst = _instrument_or_404(request, code)
+    row = scope_for(request.user, Calibration).filter(instrument=inst, pk=pk).first()
+    if row is None or not row.certificate_file:
+        raise Http404("no such certificate of this instrument")
+    return _file_response(row.certificate_file)
 
 
 def qr_content(request: HttpRequest, inst: Instrument) -> str:
