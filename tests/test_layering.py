@@ -33,3 +33,25 @@ def test_rules_never_import_core() -> None:
     mods = loaded_modules("carbonmeter.rules.loader", "carbonmeter.rules.messages")
     assert "carbonmeter.rules.loader" in mods
     assert [m for m in mods if m.startswith("carbonmeter.core")] == []
+
+
+#: The pure reading engines (docs/specs/readings.md *Where things live*): no Django, files, DuckDB, Arrow.
+READINGS_PURE = (
+    "carbonmeter.readings.model",
+    "carbonmeter.readings.units",
+    "carbonmeter.readings.demo",
+    "carbonmeter.readings.series",
+    "carbonmeter.readings.counters",
+    "carbonmeter.readings.gaps",
+    "carbonmeter.readings.substitution",
+    "carbonmeter.readings.cems",
+    "carbonmeter.readings.validity",
+)
+READINGS_FORBIDDEN = (*FORBIDDEN, "pyarrow", "ibis", "carbonmeter.web")
+
+
+def test_reading_engines_import_nothing_impure() -> None:
+    mods = loaded_modules(*READINGS_PURE)
+    assert set(READINGS_PURE) <= set(mods)
+    impure = [m for m in mods if m.split(".")[0] in READINGS_FORBIDDEN or m.startswith(READINGS_FORBIDDEN)]
+    assert impure == []

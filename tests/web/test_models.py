@@ -106,7 +106,7 @@ def test_save_runs_the_model_clean(org_a: Organization) -> None:
 
 
 def test_a_reason_longer_than_the_history_column_is_refused_before_writing(org_a: Organization) -> None:
-    """The history keeps 100 characters of reason; PostgreSQL would fail mid-save, SQLite would keep it all."""
+    """The history keeps 100 characters of reason: PostgreSQL would fail mid-save, SQLite keep it all."""
     inst = Instrument.objects.filter(organization=org_a).order_by("code").first()
     assert inst is not None
     before = inst.history.count()

@@ -1,17 +1,26 @@
-"""``carbonmeter``: assess a plant snapshot file, list and show rule packs, convert snapshots.
+"""``carbonmeter``: assess a plant snapshot file, list and show rule packs, convert snapshots; ingest
+metering data and check the data ledger.
 
-Works on files alone, with no database.  Exit status (contract §1): 0 assessed, whatever the verdict;
-2 invalid input, one located line per problem on stderr and nothing on stdout; 1 internal error.
+``assess``, ``rules`` and ``convert`` work on files alone, with no database.  Exit status (contract §1):
+0 assessed, whatever the verdict; 2 invalid input, one located line per problem on stderr and nothing on
+stdout; 1 internal error.
+
+``ingest`` and ``ledger`` work on the installation's database and lake: they set Django up when they run
+(``DJANGO_SETTINGS_MODULE``, default ``carbonmeter.web.settings``), so the file commands stay Django-free.
+``ingest`` exits 1 when any row was quarantined, ``ledger verify`` exits 1 on any problem, and both exit
+2 for input they cannot act on (unknown organization or user, unreadable file, a refused archive).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from carbonmeter.io.problems import SnapshotError
 from carbonmeter.rules.loader import DEFAULT_PACK, PackError
@@ -50,7 +59,134 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("input", type=Path)
     c.add_argument("output", type=Path)
+
+    i = sub.add_parser(
+        "ingest", help="validate a readings file and store it as one batch (needs the database)"
+    )
+    i.add_argument("file", type=Path, help=".csv, .xlsx, .parquet or .json")
+    i.add_argument("--org", required=True, metavar="CREDIT_CODE", help="the organization's credit code")
+    i.add_argument("--user", metavar="NAME", help="the submitting user's username")
+    i.add_argument("--source", default="cli", help="how the data came in (default: cli)")
+    i.add_argument("--corrects", type=int, metavar="SEQ", help="make a correction of this batch")
+    i.add_argument("--reason", default="", help="why (required with --corrects)")
+    i.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
+
+    g = sub.add_parser("ledger", help="verify or archive the data ledger (needs the database)")
+    gsub = g.add_subparsers(dest="ledger_command", required=True)
+    v = gsub.add_parser("verify", help="recompute every file hash, batch content hash and the chain")
+    v.add_argument("--archive", type=Path, metavar="DIR", help="verify an archive export instead of the lake")
+    ar = gsub.add_parser("archive", help="export months older than the retention period to DIR")
+    ar.add_argument("--before", required=True, type=_year_month, metavar="YYYY-MM")
+    ar.add_argument("--to", required=True, type=Path, metavar="DIR")
+    ar.add_argument("--user", metavar="NAME", help="the archiving user's username")
+    gsub.add_parser("recover", help="finish or undo publications a crash interrupted")
     return p
+
+
+def _year_month(text: str) -> tuple[int, int]:
+    try:
+        parsed = date.fromisoformat(f"{text}-01")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from exc
+    return parsed.year, parsed.month
+
+
+class _Refused(Exception):
+    """Input the database commands cannot act on: printed, exit 2."""
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carbonmeter.web.settings")
+    import django
+
+    django.setup()
+
+
+def _user(name: str | None) -> Any:
+    if name is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    try:
+        return model.objects.get(**{model.USERNAME_FIELD: name})
+    except model.DoesNotExist as exc:
+        raise _Refused(f"carbonmeter: no user named {name!r}") from exc
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    _setup_django()
+    from carbonmeter.readings.ingest import IngestError, render_report
+    from carbonmeter.readings.model import Quarantine
+    from carbonmeter.web.readings import services
+    from carbonmeter.web.readings.models import ReadingBatch
+    from carbonmeter.web.registry.models import Organization
+
+    org = Organization.objects.filter(credit_code=args.org).first()
+    if org is None:
+        raise _Refused(f"carbonmeter: no organization with credit code {args.org!r}")
+    user = _user(args.user)
+    corrects = None
+    if args.corrects is not None:
+        corrects = ReadingBatch.objects.filter(organization=org, seq=args.corrects).first()
+        if corrects is None:
+            raise _Refused(f"carbonmeter: batch #{args.corrects} is not one of {args.org}'s")
+    services.recover()
+    try:
+        run = services.ingest(
+            org,
+            source=args.source,
+            path=args.file,
+            filename=args.file.name,
+            user=user,
+            corrects=corrects,
+            reason=args.reason,
+        )
+    except IngestError as exc:
+        raise _Refused(f"carbonmeter: {exc.message(args.lang)}") from exc
+    except ValueError as exc:
+        raise _Refused(f"carbonmeter: {exc}") from exc
+    quarantined = [
+        Quarantine(run.filename, q.sheet, q.row, q.column, q.code, q.variant, q.params, q.raw)
+        for q in run.quarantined.order_by("row", "pk")
+    ]
+    batch = run.batch.seq if run.batch is not None else None
+    sys.stdout.write(render_report(run.report, quarantined, args.lang, batch=batch))
+    return 1 if run.rows_quarantined else 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    _setup_django()
+    from carbonmeter.readings.retention import RetentionError, verify_archive
+    from carbonmeter.web.readings import services
+
+    if args.ledger_command == "recover":
+        done = services.recover()
+        forward, back = len(done.rolled_forward), len(done.rolled_back)
+        print(f"rolled forward {forward} file(s), rolled back {back} staging folder(s)")
+        return 0
+    if args.ledger_command == "archive":
+        try:
+            manifest = services.archive(args.before, args.to, user=_user(args.user))
+        except RetentionError as exc:
+            raise _Refused(f"carbonmeter: {exc}") from exc
+        for part in manifest.partitions:
+            print(f"{part.org} {part.y:04d}-{part.m:02d}: {len(part.files)} file(s)")
+        print(
+            f"archived to {args.to} (manifest sha256 {manifest.sha256}); verify with: ledger verify --archive"
+        )
+        return 0
+    result = verify_archive(args.archive) if args.archive else services.verify_ledger()
+    where = f"archive {args.archive}" if args.archive else "ledger"
+    if result.ok:
+        print(f"{where} OK: {result.batches} batch(es), {result.files} file(s)")
+        return 0
+    for problem in result.problems:
+        print(problem)
+    first = result.first_broken
+    named = f"first broken batch: #{first}" if first is not None else "no batch named"
+    print(f"{where} BROKEN: {len(result.problems)} problem(s); {named}")
+    return 1
 
 
 def _assess(args: argparse.Namespace) -> int:
@@ -120,12 +256,15 @@ def _convert(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"assess": _assess, "rules": _rules, "convert": _convert}
+    handlers = {"assess": _assess, "rules": _rules, "convert": _convert, "ingest": _ingest, "ledger": _ledger}
     try:
         return handlers[args.command](args)
     except (SnapshotError, PackError) as exc:
         for line in str(exc).splitlines():
             print(line, file=sys.stderr)
+        return EXIT_INVALID
+    except _Refused as exc:
+        print(exc, file=sys.stderr)
         return EXIT_INVALID
 
 

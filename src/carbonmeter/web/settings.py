@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "carbonmeter.web.registry",
     "carbonmeter.web.metrology",
     "carbonmeter.web.assessment",
+    "carbonmeter.web.readings",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +123,10 @@ STATICFILES_DIRS = [HERE / "static"]
 STATIC_ROOT = VAR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR / "media"
+#: The readings' Parquet lake (docs/specs/readings.md): partitioned org=/y=/m=, read by DuckDB.
+CARBONMETER_LAKE = Path(os.environ.get("CARBONMETER_LAKE", str(VAR / "lake")))
+#: Nothing younger than this many years can be deleted from the lake (6.4, retention).
+CARBONMETER_RETENTION_YEARS = int(os.environ.get("CARBONMETER_RETENTION_YEARS", "5"))
 
 #: A file cache in var/ is shared by every worker process on the host, so the login throttle counts across
 #: workers and survives restarts; set CARBONMETER_CACHE_URL-style backends here for several hosts.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("carbonmeter.web.registry.urls")),
     path("", include("carbonmeter.web.metrology.urls")),
     path("", include("carbonmeter.web.assessment.urls")),
+    path("", include("carbonmeter.web.readings.urls")),
     path("api/", include("carbonmeter.web.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -121,6 +121,11 @@ def test_schema_lists_every_operation() -> None:
         ("GET", "/api/assessments"),
         ("POST", "/api/assessments"),
         ("GET", "/api/assessments/{id}"),
+        ("POST", "/api/readings/batch"),
+        ("GET", "/api/readings/runs"),
+        ("GET", "/api/readings/batches"),
+        ("GET", "/api/readings/quarantine"),
+        ("GET", "/api/readings/ledger"),
     }
 
 

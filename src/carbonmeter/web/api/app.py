@@ -12,6 +12,7 @@ from carbonmeter.web.api import (
     routes_instruments,
     routes_organizations,
     routes_plan,
+    routes_readings,
 )
 from carbonmeter.web.api.auth import SessionCsrfAuth, TokenAuth
 
@@ -46,5 +47,6 @@ for module in (
     routes_instruments,
     routes_calibrations,
     routes_assessments,
+    routes_readings,
 ):
     api.add_router("", module.router)

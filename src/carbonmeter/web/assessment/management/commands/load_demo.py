@@ -15,6 +15,7 @@ from django.utils import timezone
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_file import read_snapshot
 from carbonmeter.web.accounts.models import Membership, RegulatorScope, VerifierGrant
+from carbonmeter.web.readings.demo_loader import load_demo_readings, previous_month
 from carbonmeter.web.registry.services import import_snapshot
 
 #: The demo plant shipped in the repository's examples/ (the app runs from a checkout).
@@ -93,6 +94,12 @@ class Command(BaseCommand):
             elif role == "regulator":
                 RegulatorScope.objects.get_or_create(user=user, region=org.region or "重庆市")
         self.stdout.write(f"demo plant: {org.name} ({report.changes} rows created or updated)")
+        month = previous_month(plant.as_of)
+        runs = load_demo_readings(org, month, user=users.objects.get(username="clerk"))
+        self.stdout.write(
+            f"demo metering data for {month:%Y-%m}: "
+            + ", ".join(f"{r.filename} {r.rows_accepted}/{r.rows_total}" for r in runs)
+        )
         self.stdout.write(
             "demo users (password {}): {}".format(
                 DEMO_PASSWORD, ", ".join(f"{u} = {t}" for u, t, _ in DEMO_USERS)

@@ -1,0 +1,91 @@
+"""Open the readings lake as table ``readings`` of an Ibis backend: DuckDB on one machine, PySpark on many.
+
+The aggregations (``carbonmeter.readings.aggregate``) are written once against that table; these two
+functions are the only engine-specific code. Both read the contract's layout,
+``<lake>/org=<code>/y=<YYYY>/m=<MM>/*.parquet`` (so ``_staging/`` and ``_archive/`` are never read), with the
+partition columns typed explicitly: left to themselves both engines guess types from the path values, and
+an all-digit credit code would become a number, ``m=01`` a string in one engine and an integer in the other.
+An empty lake gives an empty ``readings`` table of the contract's schema rather than an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from carbonmeter.readings.lake import FILE_SCHEMA, SCHEMA
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: The lake's Arrow schema (docs/specs/readings.md) as the engines read it: the file columns, then the
+#: partition columns; every column nullable, as both engines report columns read from Parquet.
+READINGS_SCHEMA = pa.schema(
+    [f.with_nullable(True) for f in (*FILE_SCHEMA, *(SCHEMA.field(name) for name in ("org", "y", "m")))]
+)
+PARTITION_GLOB = "org=*/y=*/m=*/*.parquet"
+
+
+def lake_files(lake_dir: str | Path) -> list[Path]:
+    """The data files of the lake (published partitions only)."""
+    return sorted(Path(lake_dir).glob(PARTITION_GLOB))
+
+
+def duckdb_backend(lake_dir: str | Path, **config: Any) -> BaseBackend:
+    """An in-memory DuckDB Ibis backend with the lake as view ``readings``.
+
+    ``config`` goes to ``ibis.duckdb.connect`` (e.g. ``threads=2, memory_limit="1GB"``). The view reads the
+    files at query time, so batches published later are seen by later queries. Ibis sets the DuckDB session
+    time zone to UTC; the aggregations do not depend on it anyway. The connection keeps joins' build sides
+    as written (see below): open the lake through this function rather than a bare DuckDB connection.
+    """
+    con = ibis.duckdb.connect(**config)
+    # DuckDB picks a hash join's build side from cardinality estimates, and it estimates the few
+    # per-batch sums the aggregations join back to the lake as millions of rows: it then builds the hash
+    # table on the lake side (measured: 8 GB and 40 s on 100 M readings). Every join in
+    # carbonmeter.readings.aggregate has its small side on the right, so keep the sides as written.
+    con.raw_sql("SET disabled_optimizers = 'build_side_probe_side'")
+    if lake_files(lake_dir):
+        pattern = str(Path(lake_dir).resolve() / PARTITION_GLOB).replace("'", "''")
+        con.raw_sql(
+            "CREATE OR REPLACE VIEW readings AS SELECT * FROM read_parquet("
+            f"'{pattern}', hive_partitioning = true, "
+            "hive_types = {'org': 'VARCHAR', 'y': 'INTEGER', 'm': 'INTEGER'})"
+        )
+    else:
+        con.create_table("readings", schema=ibis.Schema.from_pyarrow(READINGS_SCHEMA), temp=True)
+    return con
+
+
+def spark_backend(lake_dir: str | Path, spark: SparkSession) -> BaseBackend:
+    """A PySpark Ibis backend on ``spark`` with the lake as temporary view ``readings``.
+
+    The reader is given the contract's schema, partition columns included, so Spark neither infers nor
+    guesses types. Ibis sets ``spark.sql.session.timeZone`` to UTC on the session. The view name is global
+    to the session: opening another lake on the same session replaces it.
+    """
+    from pyspark.sql.types import StructType
+
+    schema = StructType.fromJson(_spark_schema_json())
+    files = lake_files(lake_dir)
+    if files:
+        root = Path(lake_dir).resolve()
+        df = spark.read.schema(schema).option("basePath", str(root)).parquet(str(root / PARTITION_GLOB))
+    else:
+        df = spark.createDataFrame([], schema)
+    df.createOrReplaceTempView("readings")
+    return ibis.pyspark.connect(spark)
+
+
+def _spark_schema_json() -> dict[str, Any]:
+    """READINGS_SCHEMA as Spark's JSON schema (Spark's ``timestamp`` is an instant, like ``tz=UTC``)."""
+    kinds = {pa.string(): "string", pa.float64(): "double", pa.int64(): "long", pa.int32(): "integer"}
+    fields = []
+    for f in READINGS_SCHEMA:
+        kind = "timestamp" if pa.types.is_timestamp(f.type) else kinds[f.type]
+        fields.append({"name": f.name, "type": kind, "nullable": True, "metadata": {}})
+    return {"type": "struct", "fields": fields}

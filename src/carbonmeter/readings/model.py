@@ -1,0 +1,307 @@
+"""The value types of metering data: quantities and their kinds, input columns, row fates, quarantine codes
+and their reasons (docs/specs/readings.md).
+
+Pure: no Django, no DuckDB, no files other than the packaged ``quantities.yaml``. Reasons are data: a
+quarantined row carries a code, a variant and language-neutral parameters, and is rendered in zh or en only
+when shown, so the database and the reports hold the same facts whatever the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+Lang = Literal["zh", "en"]
+QUANTITIES_FILE = Path(__file__).with_name("quantities.yaml")
+
+
+class Kind(StrEnum):
+    """How a quantity's values combine over a period."""
+
+    INTERVAL = "interval"  # a value per interval, summed (the ts is the interval's start)
+    TOTAL = "total"  # a totalizer register, differenced
+    CEMS = "cems"  # CEMS minute data, averaged to hours
+    LAB = "lab"  # laboratory analyses (sample id, analysis date and laboratory required)
+
+
+class Fate(StrEnum):
+    """What became of one input row: exactly one per row."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # an identical row is already stored (or appears earlier in the same file)
+    QUARANTINED = "quarantined"
+
+
+class Code(StrEnum):
+    """Why a row was quarantined (contract table "Row fates and quarantine codes")."""
+
+    PARSE = "RD-PARSE"
+    MISSING = "RD-MISSING"
+    POINT = "RD-POINT"
+    QUANTITY = "RD-QUANTITY"
+    UNIT = "RD-UNIT"
+    TIME = "RD-TIME"
+    RANGE = "RD-RANGE"
+    NEGATIVE = "RD-NEGATIVE"
+    CONFLICT = "RD-CONFLICT"
+    DUPROW = "RD-DUPROW"
+
+
+#: Reason templates per (code, variant): the wording lives here, the checks only name the variant and give
+#: parameters. ``{column}`` is the column header as it appears in the source.
+REASONS: Mapping[tuple[Code, str], Mapping[Lang, str]] = {
+    (Code.PARSE, "value"): {
+        "zh": "列“{column}”的“{cell}”不是有限数值",
+        "en": "'{cell}' in column '{column}' is not a finite number",
+    },
+    (Code.PARSE, "datetime"): {
+        "zh": "列“{column}”的“{cell}”无法读取为日期时间（应为 ISO 8601 或 YYYY-MM-DD HH:MM[:SS]）",
+        "en": "'{cell}' in column '{column}' is not a date-time (ISO 8601 or YYYY-MM-DD HH:MM[:SS])",
+    },
+    (Code.PARSE, "cells"): {
+        "zh": "该行有 {actual} 个单元格，而表头有 {expected} 列：{text}",
+        "en": "the row has {actual} cells but the header has {expected} columns: {text}",
+    },
+    (Code.MISSING, "cell"): {
+        "zh": "必填的列“{column}”为空",
+        "en": "the required cell '{column}' is empty",
+    },
+    (Code.MISSING, "lab"): {
+        "zh": "化验数据（{quantity}）必须填写列“{column}”",
+        "en": "laboratory data ({quantity}) need the cell '{column}'",
+    },
+    (Code.POINT, "unknown"): {
+        "zh": "计量点“{point}”不在本单位的监测计划中",
+        "en": "point '{point}' is not in the organization's monitoring plan",
+    },
+    (Code.POINT, "archived"): {
+        "zh": "计量点“{point}”已归档，不在现行监测计划中",
+        "en": "point '{point}' is archived and no longer in the monitoring plan",
+    },
+    (Code.QUANTITY, "unknown"): {
+        "zh": "未知的量“{quantity}”（见 readings/quantities.yaml）",
+        "en": "unknown quantity '{quantity}' (see readings/quantities.yaml)",
+    },
+    (Code.QUANTITY, "no_profile"): {
+        "zh": "计量点“{point}”尚无数据配置（量、合理范围），请先配置",
+        "en": "point '{point}' has no data profile (quantity, range) yet: configure it first",
+    },
+    (Code.QUANTITY, "mismatch"): {
+        "zh": "计量点“{point}”配置的量为“{configured}”，不是“{quantity}”",
+        "en": "point '{point}' is configured for '{configured}', not '{quantity}'",
+    },
+    (Code.UNIT, "unknown"): {
+        "zh": "未知的单位“{unit}”",
+        "en": "unknown unit '{unit}'",
+    },
+    (Code.UNIT, "incompatible"): {
+        "zh": "单位“{unit}”不能换算为“{canonical}”（{detail}）",
+        "en": "unit '{unit}' cannot be converted to '{canonical}' ({detail})",
+    },
+    (Code.TIME, "unreadable"): {
+        "zh": "列“{column}”的时间“{cell}”无法读取"
+        "（应为 ISO 8601 或 YYYY-MM-DD HH:MM[:SS]，无时区即北京时间）",
+        "en": "'{cell}' in column '{column}' is not a time (ISO 8601 or YYYY-MM-DD HH:MM[:SS], "
+        "no offset = Asia/Shanghai)",
+    },
+    (Code.TIME, "future"): {
+        "zh": "时间 {ts} 晚于接收时刻 {now}",
+        "en": "time {ts} is after the moment of ingest {now}",
+    },
+    (Code.TIME, "too_early"): {
+        "zh": "时间 {ts} 早于 {earliest}，不可能是计量数据",
+        "en": "time {ts} is before {earliest}, which no metering datum can be",
+    },
+    (Code.RANGE, "range"): {
+        "zh": "数值 {value} {unit} 超出计量点“{point}”的合理范围 [{min}, {max}]",
+        "en": "value {value} {unit} is outside point '{point}''s plausible range [{min}, {max}]",
+    },
+    (Code.NEGATIVE, "negative"): {
+        "zh": "区间量“{quantity}”不能为负：{value} {unit}",
+        "en": "interval quantity '{quantity}' cannot be negative: {value} {unit}",
+    },
+    (Code.CONFLICT, "stored"): {
+        "zh": "已保存的值为 {stored} {unit}（批次 #{batch}），与本行 {value} 不同；如需修改请提交更正批次",
+        "en": "{stored} {unit} is already stored (batch #{batch}), not {value}; "
+        "submit a correction to change it",
+    },
+    (Code.CONFLICT, "outside_correction"): {
+        "zh": "已保存的值 {stored} {unit} 来自批次 #{batch}，"
+        "不属于被更正的批次 #{corrects} 及其更正，不能覆盖",
+        "en": "the stored {stored} {unit} comes from batch #{batch}, which is not batch #{corrects} "
+        "or one of its corrections: it cannot be superseded",
+    },
+    (Code.DUPROW, "duprow"): {
+        "zh": "同一计量点、量和时间在文件中出现多次且数值不同（第 {rows} 行）",
+        "en": "the same point, quantity and time appear more than once in the file with different values "
+        "(rows {rows})",
+    },
+}
+
+
+def reason_text(code: str, variant: str, params: Mapping[str, Any], lang: Lang = "zh") -> str:
+    """The reason in words; a missing parameter shows as ``?`` rather than failing the report."""
+    template = REASONS[(Code(code), variant)][lang]
+    return template.format_map(_Defaulting({k: _show(v) for k, v in params.items()}))
+
+
+class _Defaulting(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_show(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """One rejected row: where it is (file, sheet, row, column as headed in the source) and why."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    code: str
+    variant: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, str | None] = field(default_factory=dict)
+
+    def reason(self, lang: Lang = "zh") -> str:
+        return reason_text(self.code, self.variant, self.params, lang)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A measured quantity: its kind and the canonical unit its values are stored in."""
+
+    code: str
+    kind: Kind
+    unit: str
+    zh: str
+    en: str
+
+    def name(self, lang: Lang = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class InputColumn:
+    """A column of the input files; ``zh`` is the Chinese header also accepted."""
+
+    name: str
+    zh: str
+    required: bool
+
+
+#: The input columns, in the contract's order ("Input columns").
+INPUT_COLUMNS: tuple[InputColumn, ...] = (
+    InputColumn("point", "计量点", True),
+    InputColumn("quantity", "量", False),
+    InputColumn("ts", "时间", True),
+    InputColumn("value", "数值", True),
+    InputColumn("unit", "单位", False),
+    InputColumn("sample_id", "样品编号", False),
+    InputColumn("analyzed_at", "分析日期", False),
+    InputColumn("laboratory", "化验单位", False),
+)
+#: Cells a laboratory analysis needs besides the required ones.
+LAB_COLUMNS: tuple[str, ...] = ("sample_id", "analyzed_at", "laboratory")
+
+#: Columns of the lake's reading rows (contract "The canonical reading row"); ``org``, ``y`` and ``m`` are
+#: carried by the hive path ``org=/y=/m=`` and appear when the lake is read with hive partitioning.
+LAKE_COLUMNS: tuple[str, ...] = (
+    "org",
+    "point",
+    "quantity",
+    "ts",
+    "value",
+    "unit",
+    "orig_value",
+    "orig_unit",
+    "factor",
+    "offset",
+    "sample_id",
+    "analyzed_at",
+    "laboratory",
+    "batch",
+    "row",
+    "y",
+    "m",
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One stored reading (a row of the lake) for the pure modules: ``ts`` is aware (UTC)."""
+
+    org: str
+    point: str
+    quantity: str
+    ts: datetime
+    value: float
+    unit: str
+    orig_value: str = ""
+    orig_unit: str = ""
+    factor: float = 1.0
+    offset: float = 0.0
+    sample_id: str | None = None
+    analyzed_at: datetime | None = None
+    laboratory: str | None = None
+    batch: int = 0
+    row: int = 0
+
+
+@cache
+def _catalogue() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(QUANTITIES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def quantities() -> Mapping[str, Quantity]:
+    """Every quantity by code, from ``quantities.yaml``."""
+    return {
+        code: Quantity(code, Kind(q["kind"]), str(q["unit"]), str(q["zh"]), str(q["en"]))
+        for code, q in _catalogue()["quantities"].items()
+    }
+
+
+@cache
+def quantity_names() -> Mapping[str, str]:
+    """Every spelling a file may use for a quantity (code, Chinese or English name) → code."""
+    names: dict[str, str] = {}
+    for q in quantities().values():
+        names[q.zh] = q.code
+        names[q.en] = q.code
+    for q in quantities().values():
+        names[q.code] = q.code
+    return names
+
+
+def kind_name(kind: Kind, lang: Lang = "zh") -> str:
+    return str(_catalogue()["kinds"][kind.value][lang])
+
+
+def unit_definitions() -> tuple[str, ...]:
+    """Pint definitions of the units pint does not know (Nm3, tce, tC)."""
+    return tuple(str(d) for d in _catalogue()["definitions"])
+
+
+@cache
+def unit_aliases() -> dict[str, str]:
+    """Unit spellings users write → pint spellings."""
+    return {str(k): str(v) for k, v in _catalogue()["aliases"].items()}

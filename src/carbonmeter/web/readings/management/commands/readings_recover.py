@@ -1,0 +1,28 @@
+"""``manage.py readings_recover``: finish or undo lake publications a crash interrupted.
+
+Run it when a host starts, before anything reads the lake: committed batches whose files are still in
+``_staging/`` are moved into place, staging folders of batches never committed are deleted. Every ingest
+also recovers first, so this is for hosts that read without ingesting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from carbonmeter.web.readings import services
+
+
+class Command(BaseCommand):
+    help = "Finish or undo lake publications interrupted by a crash (docs/specs/readings.md)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        done = services.recover()
+        for path in done.rolled_forward:
+            self.stdout.write(f"rolled forward {path}")
+        for folder in done.rolled_back:
+            self.stdout.write(f"rolled back staging folder {folder}")
+        self.stdout.write(
+            f"recovered: {len(done.rolled_forward)} file(s) forward, {len(done.rolled_back)} folder(s) back"
+        )

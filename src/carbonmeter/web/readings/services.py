@@ -1,0 +1,486 @@
+"""Readings services: the one way data enter the lake and the chain (docs/specs/readings.md).
+
+Every face (upload page, REST batch API, MQTT subscriber, ``carbonmeter ingest``) calls :func:`ingest`;
+nothing else writes to the lake or to ``ReadingBatch``.
+
+One ingest, under the lake's writer lock (one writer per lake; the lock dies with its process):
+
+1. :func:`recover` any publication a crash interrupted, so the stored rows looked up next are complete;
+2. validate every row (``carbonmeter.readings.ingest``) against the plan and the stored rows;
+3. stage the accepted rows as Parquet files under ``_staging/`` with the next sequence number, fsynced;
+4. in one durable transaction (the outermost: a caller's transaction could still roll it back after the
+   files were published) insert the batch with its final file paths and chain hash, the run and its
+   quarantined rows — the chain head is locked (``select_for_update`` on PostgreSQL; SQLite has a single
+   writer), and a unique ``seq`` refuses any fork;
+5. move the files into place.
+
+A crash before 4 leaves a staging folder that recovery deletes; after 4, files that recovery moves. Readers
+never see a partial batch. The same content twice is stored once: the run names the batch that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from carbonmeter.readings import lake, retention
+from carbonmeter.readings.ingest import (
+    Correction,
+    Outcome,
+    Plan,
+    PointPlan,
+    from_rows,
+    json_safe,
+    read_source,
+    validate,
+)
+from carbonmeter.readings.ledger import (
+    ZERO_HASH,
+    BatchRecord,
+    FileRecord,
+    VerifyResult,
+    batch_metadata,
+    chain_hash,
+    verify,
+)
+from carbonmeter.web.readings.models import (
+    BATCH_SOURCES,
+    ArchivedPartition,
+    BatchFile,
+    IngestRun,
+    PointProfile,
+    QuarantinedRow,
+    ReadingBatch,
+)
+from carbonmeter.web.registry.models import MeasuringPoint, Organization
+
+#: Test hook for the crash tests (tests/web/readings/test_fault.py): ``staged``, ``committed`` or
+#: ``moving`` makes an ingest write the stage's name to ``CARBONMETER_INGEST_PAUSE_MARKER`` and sleep
+#: there, to be killed. Unset in production.
+PAUSE_ENV = "CARBONMETER_INGEST_PAUSE"
+PAUSE_MARKER_ENV = "CARBONMETER_INGEST_PAUSE_MARKER"
+_ATTEMPTS = 5
+_SOURCES = {key for key, _label in BATCH_SOURCES}
+
+
+def _pause(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    marker = os.environ.get(PAUSE_MARKER_ENV)
+    if marker:
+        Path(marker).write_text(stage, encoding="utf-8")
+    time.sleep(3600)
+
+
+def _user(user: AbstractBaseUser | None) -> Any:
+    """The user for a foreign key to ``AUTH_USER_MODEL`` (typed as the concrete model)."""
+    return user
+
+
+def lake_dir() -> Path:
+    return Path(settings.CARBONMETER_LAKE)
+
+
+def plan_for(organization: Organization) -> Plan:
+    """The organization's points and their data profiles (archived points are known, and refused)."""
+    profiles = {p.point_id: p for p in PointProfile.objects.filter(organization=organization, archived=False)}
+    points: dict[str, PointPlan] = {}
+    for pk, code, archived in MeasuringPoint.objects.filter(organization=organization).values_list(
+        "pk", "code", "archived"
+    ):
+        profile = profiles.get(pk)
+        points[code] = PointPlan(
+            code=code,
+            quantity=profile.quantity if profile else None,
+            min_value=profile.min_value if profile else None,
+            max_value=profile.max_value if profile else None,
+            archived=archived,
+        )
+    return Plan(lake.check_org(organization.credit_code), points)
+
+
+def _committed_paths(paths: Sequence[str]) -> set[str]:
+    return set(BatchFile.objects.filter(path__in=list(paths)).values_list("path", flat=True))
+
+
+def recover() -> lake.Recovered:
+    """Finish or undo publications interrupted by a crash (run at the start of ingest processes)."""
+    with lake.writer_lock(lake_dir()):
+        return lake.recover(lake_dir(), _committed_paths)
+
+
+def _family(batch: ReadingBatch) -> frozenset[int]:
+    """The corrected batch's family: its root (what it ultimately corrects) and every correction of it."""
+    root = batch
+    while root.corrects_id is not None:
+        root = ReadingBatch.objects.get(pk=root.corrects_id)
+    seqs = {root.seq}
+    frontier = [root.pk]
+    while frontier:
+        children = list(ReadingBatch.objects.filter(corrects_id__in=frontier).values_list("pk", "seq"))
+        frontier = [pk for pk, _seq in children]
+        seqs.update(seq for _pk, seq in children)
+    return frozenset(seqs)
+
+
+def _check_arguments(
+    organization: Organization,
+    *,
+    source: str,
+    path: Path | None,
+    rows: Iterable[Mapping[str, Any]] | None,
+    user: AbstractBaseUser | None,
+    corrects: ReadingBatch | None,
+    reason: str,
+    resolves: Sequence[QuarantinedRow],
+) -> None:
+    if (path is None) == (rows is None):
+        raise ValueError("give either path or rows")
+    if source not in _SOURCES:
+        raise ValueError(f"unknown source {source!r}; one of {sorted(_SOURCES)}")
+    if corrects is not None:
+        if corrects.organization_id != organization.pk:
+            raise ValueError(f"batch #{corrects.seq} belongs to another organization")
+        if not reason.strip():
+            raise ValueError("a correction needs a reason")
+        if user is None:
+            raise ValueError("a correction needs the user who makes it")
+    for q in resolves:
+        if q.organization_id != organization.pk:
+            raise ValueError(f"quarantined row {q.pk} belongs to another organization")
+        if q.state != "open":
+            raise ValueError(f"quarantined row {q.pk} is {q.state}, not open")
+
+
+class _ChainMoved(Exception):
+    """Another writer took the sequence number the files were staged for: stage again."""
+
+
+def ingest(
+    organization: Organization,
+    *,
+    source: str,
+    path: Path | None = None,
+    rows: Iterable[Mapping[str, Any]] | None = None,
+    filename: str = "",
+    user: AbstractBaseUser | None = None,
+    corrects: ReadingBatch | None = None,
+    reason: str = "",
+    resolves: Sequence[QuarantinedRow] = (),
+    now: datetime | None = None,
+) -> IngestRun:
+    """Validate ``path`` (CSV / XLSX / Parquet / JSON) or ``rows`` (dicts with the input columns),
+    quarantine what fails, store the rest as one batch (crash-safe, idempotent by content hash) and return
+    the run with its report. ``corrects``/``reason``/``user`` make a correction batch, whose values
+    supersede those of the corrected batch's family; ``resolves`` marks quarantined rows this submission
+    fixes. ``now``: the moment of ingest (rows after it are refused), default the clock.
+
+    Raises :class:`carbonmeter.readings.ingest.IngestError` when the source cannot be read at all (then
+    nothing is recorded) and ``ValueError`` for arguments that contradict each other.
+    """
+    _check_arguments(
+        organization,
+        source=source,
+        path=path,
+        rows=rows,
+        user=user,
+        corrects=corrects,
+        reason=reason,
+        resolves=resolves,
+    )
+    if path is not None:
+        src = read_source(Path(path), filename=filename)
+    else:
+        assert rows is not None
+        src = from_rows(rows, filename=filename)
+    plan = plan_for(organization)
+    root = lake_dir()
+    correction = Correction(corrects.seq, _family(corrects)) if corrects is not None else None
+
+    def held_by(content_hash: str) -> int | None:
+        return (
+            ReadingBatch.objects.filter(organization=organization, content_hash=content_hash)
+            .values_list("seq", flat=True)
+            .first()
+        )
+
+    with lake.writer_lock(root):
+        lake.recover(root, _committed_paths)
+        outcome = validate(src, plan, lake=root, now=now, correction=correction, held_by=held_by)
+        for _attempt in range(_ATTEMPTS):
+            head = ReadingBatch.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+            staged = (
+                lake.stage(root, plan.org, head + 1, outcome.accepted) if outcome.accepted.num_rows else None
+            )
+            try:
+                _pause("staged")
+                run = _commit(organization, outcome, staged, source, user, corrects, reason, resolves)
+            except (_ChainMoved, IntegrityError):
+                if staged is not None:
+                    lake.discard(staged)
+                continue
+            except BaseException:
+                if staged is not None:
+                    lake.discard(staged)
+                raise
+            _pause("committed")
+            if staged is not None:
+                lake.publish(staged, after_each=lambda i: _pause("moving") if i == 0 else None)
+            return run
+    raise RuntimeError(f"the batch chain kept moving under {_ATTEMPTS} attempts to append to it")
+
+
+def _commit(
+    organization: Organization,
+    outcome: Outcome,
+    staged: lake.Staged | None,
+    source: str,
+    user: AbstractBaseUser | None,
+    corrects: ReadingBatch | None,
+    reason: str,
+    resolves: Sequence[QuarantinedRow],
+) -> IngestRun:
+    """The database half of a publication, in one durable transaction."""
+    report = outcome.report()
+    with transaction.atomic(durable=True):
+        batch = None
+        if staged is not None:
+            batch = _append_batch(organization, outcome, staged, source, user, corrects, reason)
+            report["batch"] = batch.seq
+        counts = outcome.counts
+        run = IngestRun(
+            organization=organization,
+            source=source,
+            filename=outcome.source.file[:300],
+            batch=batch,
+            rows_total=counts["total"],
+            rows_accepted=counts["accepted"],
+            rows_duplicate=counts["duplicate"],
+            rows_quarantined=counts["quarantined"],
+            report=report,
+            created_by=_user(user),
+        )
+        run._change_reason = f"ingest ({source})"
+        run.save()
+        QuarantinedRow.objects.bulk_create(
+            (
+                QuarantinedRow(
+                    organization=organization,
+                    run=run,
+                    sheet=q.sheet[:100],
+                    row=q.row,
+                    column=q.column[:100],
+                    code=q.code,
+                    variant=q.variant,
+                    params=json_safe(q.params),
+                    reason=q.reason("zh"),
+                    raw=dict(q.raw),
+                )
+                for q in outcome.quarantined
+            ),
+            batch_size=2000,
+        )
+        resolver = batch
+        if resolver is None and outcome.held_by is not None:
+            resolver = ReadingBatch.objects.get(seq=outcome.held_by)
+        if resolver is not None:
+            for q in resolves:
+                q.state = "resubmitted"
+                q.resolved_by = resolver
+                q._change_reason = f"re-submitted in run {run.pk}, batch #{resolver.seq}"
+                q.save()
+    return run
+
+
+def _append_batch(
+    organization: Organization,
+    outcome: Outcome,
+    staged: lake.Staged,
+    source: str,
+    user: AbstractBaseUser | None,
+    corrects: ReadingBatch | None,
+    reason: str,
+) -> ReadingBatch:
+    head_query = ReadingBatch.objects.order_by("-seq")
+    if connection.features.has_select_for_update:
+        head_query = head_query.select_for_update()
+    head = head_query.first()
+    if (head.seq if head else 0) + 1 != staged.seq:
+        raise _ChainMoved
+    created_at = timezone.now()
+    username = user.get_username() if user is not None else None
+    metadata = batch_metadata(
+        seq=staged.seq,
+        org=organization.credit_code,
+        source=source,
+        filename=outcome.source.file[:300],
+        rows=staged.rows,
+        files=staged.files,
+        corrects=corrects.seq if corrects is not None else None,
+        reason=reason,
+        user=username,
+        created_at=created_at,
+    )
+    prev = head.chain_hash if head else ZERO_HASH
+    batch = ReadingBatch(
+        seq=staged.seq,
+        organization=organization,
+        source=source,
+        filename=outcome.source.file[:300],
+        rows=staged.rows,
+        content_hash=outcome.content_hash,
+        prev_chain_hash=prev,
+        chain_hash=chain_hash(prev, outcome.content_hash, metadata),
+        metadata=metadata,
+        corrects=corrects,
+        reason=reason,
+        created_by=_user(user),
+        created_at=created_at,
+    )
+    batch.save()
+    BatchFile.objects.bulk_create(
+        BatchFile(batch=batch, path=f.path, sha256=f.sha256, rows=f.rows) for f in staged.files
+    )
+    return batch
+
+
+# --- the ledger -----------------------------------------------------------------------------------------
+
+
+def ledger_records(batches: Iterable[ReadingBatch] | None = None) -> list[BatchRecord]:
+    """The chain as :mod:`carbonmeter.readings.ledger` verifies it."""
+    rows = batches if batches is not None else ReadingBatch.objects.all()
+    if batches is None:
+        rows = (
+            ReadingBatch.objects.select_related("organization", "corrects", "created_by")
+            .prefetch_related("files")
+            .order_by("seq")
+        )
+    return [
+        BatchRecord(
+            seq=b.seq,
+            org=b.organization.credit_code,
+            source=b.source,
+            filename=b.filename,
+            rows=b.rows,
+            content_hash=b.content_hash,
+            prev_chain_hash=b.prev_chain_hash,
+            chain_hash=b.chain_hash,
+            metadata=b.metadata,
+            files=tuple(FileRecord(f.path, f.sha256, f.rows) for f in b.files.all()),
+            corrects=b.corrects.seq if b.corrects is not None else None,
+            reason=b.reason,
+            user=b.created_by.get_username() if b.created_by is not None else None,
+            created_at=b.created_at,
+        )
+        for b in rows
+    ]
+
+
+def deleted_paths() -> set[str]:
+    """Files lawfully removed from the lake after archiving."""
+    out: set[str] = set()
+    for files in ArchivedPartition.objects.filter(deleted_at__isnull=False).values_list("files", flat=True):
+        out.update(str(f["path"]) for f in files)
+    return out
+
+
+def verify_ledger() -> VerifyResult:
+    """``carbonmeter ledger verify``: every file's hash, every batch's content hash, the chain, strays."""
+    return verify(lake_dir(), ledger_records(), deleted=deleted_paths())
+
+
+# --- retention ------------------------------------------------------------------------------------------
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+def archive(
+    before: tuple[int, int], to: Path, *, user: AbstractBaseUser | None = None, today: date | None = None
+) -> retention.Manifest:
+    """Export every partition older than ``before`` (year, month) to ``to``: the files and a manifest of
+    their batches and the chain. Refused when ``before`` is within the retention period."""
+    years = settings.CARBONMETER_RETENTION_YEARS
+    root = lake_dir()
+    with lake.writer_lock(root):
+        lake.recover(root, _committed_paths)
+        manifest = retention.archive(
+            root,
+            to,
+            ledger_records(),
+            before=before,
+            today=_today(today),
+            years=years,
+            deleted=deleted_paths(),
+        )
+        orgs = {o.credit_code: o for o in Organization.objects.filter(credit_code__in=manifest.orgs())}
+        with transaction.atomic():
+            for part in manifest.partitions:
+                record = ArchivedPartition(
+                    organization=orgs[part.org],
+                    year=part.y,
+                    month=part.m,
+                    archive_dir=str(to.resolve()),
+                    manifest_sha256=manifest.sha256,
+                    files=[f.as_json() for f in part.files],
+                    archived_by=_user(user),
+                )
+                record._change_reason = f"archived to {to}"
+                record.save()
+    return manifest
+
+
+def delete_archived(
+    before: tuple[int, int],
+    *,
+    user: AbstractBaseUser | None,
+    reason: str,
+    today: date | None = None,
+) -> list[str]:
+    """Delete from the lake the archived partitions older than ``before``; refused (``RetentionError``)
+    for anything younger than the retention period, not archived, or whose archive no longer verifies."""
+    if not reason.strip():
+        raise ValueError("deleting archived data needs a reason")
+    years = settings.CARBONMETER_RETENTION_YEARS
+    root = lake_dir()
+    deleted: list[str] = []
+    with lake.writer_lock(root):
+        retention.check_before(before, today=_today(today), years=years)
+        candidates = [
+            p for p in ArchivedPartition.objects.filter(deleted_at__isnull=True) if (p.year, p.month) < before
+        ]
+        present = {(p.org, p.y, p.m): p for p in retention.partitions(root)}
+        by_key: dict[tuple[str, int, int], list[ArchivedPartition]] = {}
+        for record in candidates:
+            by_key.setdefault((record.organization.credit_code, record.year, record.month), []).append(record)
+        missing = [k for k in present if (k[1], k[2]) < before and k not in by_key]
+        if missing:
+            shown = ", ".join(f"{o} {y:04d}-{m:02d}" for o, y, m in sorted(missing))
+            raise retention.RetentionError(f"not archived, so not deleted: {shown}")
+        for key, records in sorted(by_key.items()):
+            part = present.get(key)
+            if part is None:
+                continue
+            _record, archived = retention.usable_archive(part, records)
+            deleted.extend(
+                retention.delete_partition(root, part, today=_today(today), years=years, archived=archived)
+            )
+            now = timezone.now()
+            for r in records:
+                r.deleted_at = now
+                r.deleted_by = _user(user)
+                r.reason = reason
+                r._change_reason = f"deleted from the lake: {reason}"
+                r.save()
+    return deleted

@@ -1,0 +1,149 @@
+"""The MQTT subscriber against the real Mosquitto broker on 127.0.0.1:1883: published readings become one
+batch per organization through the ingest, a bad payload becomes a quarantined row (not a log line), and a
+message for an unknown organization is counted.
+
+Each test subscribes under a topic root of its own (``<root>/<credit code>/<point>``), so two test runs
+sharing the broker never read each other's messages; the subscriber only looks at the last two levels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from typing import Any
+
+import aiomqtt
+import pytest
+from asgiref.sync import async_to_sync
+from django.core.management import call_command
+
+from carbonmeter.web.readings.models import IngestRun, PointProfile, QuarantinedRow
+from carbonmeter.web.readings.mqtt import Options, Stats, Subscriber, payload_rows, topic_parts
+from carbonmeter.web.registry.models import Organization
+from tests.web.readings.conftest import make_profile
+
+BROKER = ("127.0.0.1", 1883)
+YEAR = 2025
+COAL = "P01.1"
+
+
+def test_the_broker_is_running() -> None:
+    """scripts/services starts Mosquitto; these tests never skip for want of it, they fail here first."""
+    with socket.create_connection(BROKER, timeout=2):
+        pass
+
+
+@pytest.fixture
+def profile(org_a: Organization) -> PointProfile:
+    return make_profile(org_a, COAL, "consumption_mass", expected_interval=3600, min_value=0, max_value=100)
+
+
+def options(root: str, **kw: Any) -> Options:
+    return Options(
+        host=BROKER[0],
+        port=BROKER[1],
+        topic=f"{root}/+/+",
+        client_id=f"carbonmeter-test-{uuid.uuid4().hex[:8]}",
+        persistent=False,
+        **kw,
+    )
+
+
+async def _publish_while_subscribed(subscriber: Subscriber, messages: list[tuple[str, bytes]]) -> Stats:
+    """Run the subscriber, publish once it has subscribed (QoS 1), and return what it did."""
+    task = asyncio.create_task(subscriber.run())
+    await asyncio.wait_for(subscriber.ready.wait(), 10)
+    async with aiomqtt.Client(BROKER[0], BROKER[1], identifier=f"pub-{uuid.uuid4().hex[:8]}") as client:
+        for topic, payload in messages:
+            await client.publish(topic, payload, qos=1)
+    return await asyncio.wait_for(task, 30)
+
+
+def run_subscriber(subscriber: Subscriber, messages: list[tuple[str, bytes]]) -> Stats:
+    # async_to_sync: the subscriber's database calls (sync_to_async, thread-sensitive) then run on this
+    # thread, inside the test's transaction.
+    return async_to_sync(_publish_while_subscribed)(subscriber, messages)
+
+
+def test_readings_bad_payloads_and_unknown_plants(org_a: Organization, profile: PointProfile) -> None:
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    code = org_a.credit_code
+    one = {"ts": f"{YEAR}-01-01 00:00", "value": 10.0, "unit": "t"}
+    two = [
+        {"ts": f"{YEAR}-01-01 01:00", "value": 11.0, "unit": "t", "quantity": "consumption_mass"},
+        {"ts": f"{YEAR}-01-01 02:00", "value": "12", "unit": "t"},
+    ]
+    messages = [
+        (f"{root}/{code}/{COAL}", json.dumps(one).encode()),
+        (f"{root}/{code}/{COAL}", json.dumps(two).encode()),
+        (f"{root}/{code}/{COAL}", b"\xff not json"),
+        (f"{root}/915000000000000000/{COAL}", json.dumps(one).encode()),
+    ]
+    stats = run_subscriber(
+        Subscriber(options(root, batch_size=100, interval=30, max_messages=len(messages), duration=20)),
+        messages,
+    )
+    assert stats.messages == 4 and stats.bad_payloads == 1
+    assert stats.unknown == {"915000000000000000": 1}
+    [run] = IngestRun.objects.filter(organization=org_a)
+    assert stats.runs == [run.pk]
+    assert run.source == "mqtt" and (run.rows_total, run.rows_accepted, run.rows_quarantined) == (4, 3, 1)
+    assert run.batch is not None and run.batch.rows == 3 and run.batch.source == "mqtt"
+    [bad] = QuarantinedRow.objects.filter(run=run)
+    assert "not json" in json.dumps(bad.raw, ensure_ascii=False) and bad.state == "open"
+
+
+def test_a_batch_is_flushed_every_n_messages(org_a: Organization, profile: PointProfile) -> None:
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    messages = [
+        (
+            f"{root}/{org_a.credit_code}/{COAL}",
+            json.dumps({"ts": f"{YEAR}-01-02 {h:02d}:00", "value": 1.0 + h}).encode(),
+        )
+        for h in range(5)
+    ]
+    stats = run_subscriber(
+        Subscriber(options(root, batch_size=2, interval=30, max_messages=5, duration=20)), messages
+    )
+    runs = list(IngestRun.objects.filter(organization=org_a).order_by("pk"))
+    assert [r.rows_total for r in runs] == [2, 2, 1]  # two full batches, the rest flushed on stopping
+    assert stats.runs == [r.pk for r in runs]
+    assert all(r.batch is not None for r in runs)
+
+
+def test_a_batch_is_flushed_after_t_seconds(org_a: Organization, profile: PointProfile) -> None:
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    flushed: list[int] = []
+
+    class Watching(Subscriber):
+        async def _flush(self, org: int) -> None:
+            flushed.append(self.stats.messages)
+            await super()._flush(org)
+
+    payload = json.dumps({"ts": f"{YEAR}-01-03 00:00", "value": 1.0}).encode()
+    subscriber = Watching(options(root, batch_size=100, interval=0.5, duration=2.0))
+    run_subscriber(subscriber, [(f"{root}/{org_a.credit_code}/{COAL}", payload)])
+    assert flushed and flushed[0] == 1  # flushed by time, well before the run ended
+    assert IngestRun.objects.filter(organization=org_a).count() == 1
+
+
+def test_topic_and_payload_parsing() -> None:
+    assert topic_parts("carbonmeter/915/P1") == ("915", "P1")
+    assert topic_parts("carbonmeter/915") is None
+    rows, bad = payload_rows("P1", b'{"ts": "2025-01-01 00:00", "value": 1, "point": "OTHER", "x": 1}')
+    assert rows == [{"point": "P1", "ts": "2025-01-01 00:00", "value": 1}] and bad == 0
+    rows, bad = payload_rows("P1", b'[{"ts": "t", "value": 2}, 3]')
+    assert bad == 1 and rows[0]["value"] == 2 and rows[1] == {"point": "P1", "ts": "", "value": "3"}
+    rows, bad = payload_rows("P1", b"[]")
+    assert bad == 1 and rows == [{"point": "P1", "ts": "", "value": "[]"}]
+
+
+def test_management_command_runs_bounded(capsys: Any) -> None:
+    topic = f"cmtest-{uuid.uuid4().hex[:8]}/+/+"
+    client_id = f"carbonmeter-test-{uuid.uuid4().hex[:6]}"
+    call_command(
+        "mqtt_subscribe", "--duration", "0.5", "--clean-session", "--client-id", client_id, "--topic", topic
+    )
+    assert "0 messages" in capsys.readouterr().out
