@@ -112,6 +112,11 @@ def test_upload_reports_every_row_and_the_batch(
     for row, code in codes.items():
         assert f'data-fate="quarantined" data-row="{row}" data-code="{code}"' in html
     assert "readings.csv" in html
+    # the file as received is kept beside its run and downloads byte for byte
+    assert 'id="source-file"' in html
+    response = client.get(f"/readings/runs/{run.pk}/file/")
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content) == csv_file(good_and_bad()).read()
 
 
 def test_the_same_file_twice_is_stored_once(
@@ -123,6 +128,7 @@ def test_the_same_file_twice_is_stored_once(
     second = upload(client, csv_file(rows, "again.csv"))
     assert first.batch is not None and second.batch is None
     assert second.rows_duplicate == 4 and second.rows_accepted == 0
+    assert first.upload and not second.upload  # a run that only repeats stored content keeps no copy
     assert ReadingBatch.objects.filter(organization=org_a).count() == 1
     html = client.get(f"/readings/runs/{second.pk}/").content.decode()
     assert f'data-existing="{first.batch.seq}"' in html
@@ -508,6 +514,7 @@ def test_another_organization_reaches_none_of_a_s_data(
 
     login(client, users["admin_b"])
     assert client.get(f"/readings/runs/{run.pk}/").status_code == 404
+    assert client.get(f"/readings/runs/{run.pk}/file/").status_code == 404
     assert client.get(f"/readings/quarantine/{row.pk}/").status_code == 404
     assert client.post(f"/readings/quarantine/{row.pk}/", {"value": "1", "reason": "x"}).status_code == 404
     assert client.post(f"/readings/quarantine/{row.pk}/dismiss/", {"reason": "x"}).status_code == 404

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -235,8 +236,19 @@ def ingest(
             _pause("committed")
             if staged is not None:
                 lake.publish(staged, after_each=lambda i: _pause("moving") if i == 0 else None)
+            if path is not None and (run.batch_id is not None or run.rows_quarantined):
+                _keep_source(run, Path(path), filename)
             return run
     raise RuntimeError(f"the batch chain kept moving under {_ATTEMPTS} attempts to append to it")
+
+
+def _keep_source(run: IngestRun, path: Path, filename: str) -> None:
+    """Keep the file as received beside its run: the evidence a verifier asks for, and what a fixed
+    quarantined row is compared with. A run that only repeated stored content keeps nothing new."""
+    with path.open("rb") as handle:
+        run.upload.save(Path(filename or path.name).name, File(handle), save=False)
+    run._change_reason = "原始文件存档 / source file kept"
+    run.save(update_fields=["upload"])
 
 
 def _commit(

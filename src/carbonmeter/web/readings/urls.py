@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("readings/ledger/export.xlsx", views.ledger_xlsx, name="readings_ledger_xlsx"),
     path("readings/upload/", views.upload, name="readings_upload"),
     path("readings/runs/<int:pk>/", views.run_detail, name="readings_run"),
+    path("readings/runs/<int:pk>/file/", views.run_file, name="readings_run_file"),
     path("readings/quarantine/", views.quarantine, name="readings_quarantine"),
     path("readings/quarantine/<int:pk>/", views.quarantine_row, name="readings_quarantine_row"),
     path(

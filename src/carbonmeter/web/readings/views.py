@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -292,6 +292,19 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_ingest": may_ingest(request.user, run.organization),
     }
     return render(request, "readings/run.html", context)
+
+
+@login_required
+@require_GET
+def run_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The source file of an ingest run as received, for whoever may read the run (never from MEDIA_URL)."""
+    run = get_object_or_404(scope_for(request.user, IngestRun), pk=pk)
+    if not run.upload:
+        raise Http404("this run kept no file")
+    name = run.filename or Path(run.upload.name).name
+    response = FileResponse(run.upload.open("rb"), as_attachment=True, filename=name)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ------------------------------------------------------------------------------------------------------
