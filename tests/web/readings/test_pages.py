@@ -426,6 +426,8 @@ def test_daily_view_lists_every_day_of_the_month(
     assert by_day[date(YEAR, 1, 31)].total == pytest.approx(12.0)
     assert by_day[date(YEAR, 1, 29)] is None
     assert 'id="counter-event-form"' not in response.content.decode()  # the verifier only reads
+    point = profiles[COAL].point
+    assert f'href="/readings/quality/{point.pk}/?month={YEAR}-01"' in response.content.decode()
     assert client.get("/readings/ledger/daily/", {"point": "NOPE"}).status_code == 404
 
 
