@@ -58,17 +58,15 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from carbonmeter.readings.model import Kind, quantities
+
 Period: TypeAlias = Literal["day", "month", "year"]
 SideTable: TypeAlias = "ir.Table | pa.Table | Sequence[Mapping[str, Any]]"
 
-#: Interval quantities of the contract (summed).
-INTERVAL_QUANTITIES: frozenset[str] = frozenset(
-    {"consumption_mass", "consumption_volume", "consumption_energy", "electricity", "production"}
-)
-#: Totalizer quantities of the contract (differenced).
-TOTALIZER_QUANTITIES: frozenset[str] = frozenset(
-    {"register_mass", "register_volume", "register_energy", "register_electricity"}
-)
+#: Interval quantities (summed) and totalizer quantities (differenced), from the quantities table
+#: (``readings/quantities.yaml``): a quantity added there is aggregated without a code change.
+INTERVAL_QUANTITIES: frozenset[str] = frozenset(c for c, q in quantities().items() if q.kind is Kind.INTERVAL)
+TOTALIZER_QUANTITIES: frozenset[str] = frozenset(c for c, q in quantities().items() if q.kind is Kind.TOTAL)
 
 #: Asia/Shanghai is UTC+8 all year (no DST since 1991).
 LOCAL_OFFSET_SECONDS = 8 * 3600

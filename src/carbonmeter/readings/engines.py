@@ -17,7 +17,7 @@ import ibis
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from carbonmeter.readings.lake import FILE_SCHEMA, SCHEMA
+from carbonmeter.readings.lake import FILE_SCHEMA, SCHEMA, source_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -50,12 +50,8 @@ def duckdb_backend(lake_dir: str | Path, **config: Any) -> BaseBackend:
     # carbonmeter.readings.aggregate has its small side on the right, so keep the sides as written.
     con.raw_sql("SET disabled_optimizers = 'build_side_probe_side'")
     if lake_files(lake_dir):
-        pattern = str(Path(lake_dir).resolve() / PARTITION_GLOB).replace("'", "''")
-        con.raw_sql(
-            "CREATE OR REPLACE VIEW readings AS SELECT * FROM read_parquet("
-            f"'{pattern}', hive_partitioning = true, "
-            "hive_types = {'org': 'VARCHAR', 'y': 'INTEGER', 'm': 'INTEGER'})"
-        )
+        lake = source_sql(Path(lake_dir).resolve())
+        con.raw_sql(f"CREATE OR REPLACE VIEW readings AS SELECT * FROM {lake}")
     else:
         con.create_table("readings", schema=ibis.Schema.from_pyarrow(READINGS_SCHEMA), temp=True)
     return con

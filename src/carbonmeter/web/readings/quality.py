@@ -48,6 +48,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from carbonmeter.readings import cems, counters, gaps, substitution, validity
+from carbonmeter.readings.lake import HIVE_TYPES
 from carbonmeter.readings.model import Kind, quantities
 from carbonmeter.readings.series import LOCAL, UTC, Sample, Span, period_key, period_span
 from carbonmeter.web.metrology.models import Calibration
@@ -65,7 +66,6 @@ CO2_BASIS_KEY: Final = "co2_basis"
 CARBON_CONTENT: Final = "carbon_content"
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=UTC)
-_HIVE_TYPES: Final = "{'org': VARCHAR, 'y': INTEGER, 'm': INTEGER}"
 
 FactorMissing = Literal[
     "not_activity_data", "not_mass_unit", "no_carbon_content_point", "no_carbon_content_data"
@@ -141,7 +141,7 @@ class LakeReader:
 
     def _where(self) -> str:
         return (
-            f"FROM read_parquet($pattern, hive_partitioning = true, hive_types = {_HIVE_TYPES}) "
+            f"FROM read_parquet($pattern, hive_partitioning = true, hive_types = {HIVE_TYPES}) "
             "WHERE org = $org AND point = $point AND quantity = $quantity "
             "AND y * 100 + m BETWEEN $first_month AND $last_month "
         )
@@ -211,7 +211,7 @@ class LakeReader:
         )
         sql = (
             "WITH effective AS (SELECT quantity, ts, value "
-            f"FROM read_parquet($pattern, hive_partitioning = true, hive_types = {_HIVE_TYPES}) "
+            f"FROM read_parquet($pattern, hive_partitioning = true, hive_types = {HIVE_TYPES}) "
             f"WHERE org = $org AND ({pairs}) AND y * 100 + m BETWEEN $first_month AND $last_month "
             "AND ts >= to_timestamp($lo) AND ts < to_timestamp($hi) "
             "QUALIFY row_number() OVER (PARTITION BY point, quantity, ts ORDER BY batch DESC) = 1) "
