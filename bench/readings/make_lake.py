@@ -10,9 +10,10 @@ Layout and batches, as the lake writer produces them: one batch per organization
 (an enterprise uploading its month), each batch one zstd Parquet file per partition it touches,
 ``<lake>/org=<credit code>/y=<YYYY>/m=<MM>/b<batch:08d>-0.parquet``, rows sorted by point then time. All
 quantities are interval quantities (summed), so the figure is the monthly-totals path every ledger page
-takes. On top, each organization has one **correction batch** that re-sends one day of five points with
-new values: the aggregation must let those rows win over the originals (the dedup is part of what is
-measured, not skipped because the data happen to be clean).
+takes. Each file gets its day sums (``_sums/<same path>``, ``carbonmeter.readings.sums.summarize``), as
+``lake.stage`` writes them. On top, each organization has one **correction batch** that re-sends one day of
+five points with new values: the aggregation must let those rows win over the originals (the dedup is part
+of what is measured, not skipped because the data happen to be clean).
 
 The contract's columns are all present (``orig_value`` as text, ``unit``, ``factor``…) so that file sizes
 and the Parquet reader's work are those of real data; the values are random (a gamma distribution, three
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from carbonmeter.readings import sums
 from carbonmeter.readings.lake import FILE_SCHEMA
 
 LOCAL = timedelta(hours=8)  # Asia/Shanghai, no DST since 1991
@@ -107,10 +109,12 @@ def batch_table(
 
 
 def write(table: pa.Table, lake: Path, org: str, month: datetime, batch: int) -> None:
-    """Write one batch file in its hive partition."""
+    """Write one batch file in its hive partition, and its day sums as the lake writer does."""
     part = lake / f"org={org}" / f"y={month.year:04d}" / f"m={month.month:02d}"
     part.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, part / f"b{batch:08d}-0.parquet", compression="zstd")
+    path = part / f"b{batch:08d}-0.parquet"
+    pq.write_table(table, path, compression="zstd")
+    sums.write(lake / sums.sums_path(path.relative_to(lake).as_posix()), sums.summarize(table))
 
 
 def make_lake(lake: Path, *, orgs: int, points: int, readings: int, seed: int) -> dict[str, int]:
@@ -174,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     lake.mkdir(parents=True)
     t0 = time.perf_counter()
     counts = make_lake(lake, orgs=args.orgs, points=args.points, readings=args.readings, seed=args.seed)
-    size = sum(p.stat().st_size for p in lake.rglob("*.parquet"))
+    size = sum(p.stat().st_size for p in lake.glob("org=*/y=*/m=*/*.parquet"))
     print(
         f"{lake}: {counts['rows']:,} rows ({counts['corrected']:,} of them corrections) in {counts['files']} "
         f"files, {counts['batches']} batches, {size / 1e6:.0f} MB, {time.perf_counter() - t0:.1f} s"

@@ -30,7 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carbonmeter.readings import aggregate as ag
-from carbonmeter.readings.engines import READINGS_SCHEMA, duckdb_backend
+from carbonmeter.readings import sums
+from carbonmeter.readings.engines import READINGS_SCHEMA, SUMS_TABLE, duckdb_backend
 
 pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")  # inside ibis 12
 
@@ -71,8 +72,9 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SH).astimezone(UTC)
 
 
-def write_lake(root: Path, rows: Iterable[Row]) -> Path:
-    """Write ``rows`` as the lake writer does: one file per (org, batch, local month partition)."""
+def write_lake(root: Path, rows: Iterable[Row], *, with_sums: bool = True) -> Path:
+    """Write ``rows`` as the lake writer does: one file per (org, batch, local month partition), each with
+    its day sums (``with_sums=False``: a lake from before the sums, read row by row)."""
     files: dict[tuple[str, int, int, int], list[Row]] = defaultdict(list)
     for r in rows:
         lt = r.ts.astimezone(SH)
@@ -102,15 +104,17 @@ def write_lake(root: Path, rows: Iterable[Row]) -> Path:
             schema=FILE_SCHEMA,
         )
         pq.write_table(table, folder / f"b{batch:08d}-0.parquet", compression="zstd")
+        if with_sums:
+            sums.build(root, (folder / f"b{batch:08d}-0.parquet").relative_to(root).as_posix())
     root.mkdir(parents=True, exist_ok=True)
     return root
 
 
 @contextmanager
-def lake_dir(rows: Iterable[Row]) -> Iterator[Path]:
+def lake_dir(rows: Iterable[Row], *, with_sums: bool = True) -> Iterator[Path]:
     """A temporary lake (hypothesis examples cannot use ``tmp_path``, which is per test, not per example)."""
     with tempfile.TemporaryDirectory(prefix="cm-lake-") as tmp:
-        yield write_lake(Path(tmp) / "lake", rows)
+        yield write_lake(Path(tmp) / "lake", rows, with_sums=with_sums)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -677,5 +681,12 @@ def check_against_reference(con: Any, lake: Lake, query: Mapping[str, Any], with
 def test_random_lakes_equal_reference_on_duckdb(
     lake: Lake, query: dict[str, Any], with_validity: bool
 ) -> None:
+    """Both paths, the day sums (used unless validity windows are given) and every row, equal the reference
+    and each other exactly."""
     with lake_dir(lake.rows) as root:
-        check_against_reference(duckdb_backend(root), lake, query, with_validity)
+        con = duckdb_backend(root)
+        if lake.rows:  # the sums path is taken
+            assert con.table(SUMS_TABLE).count().to_pyarrow().as_py() > 0
+        summed = check_against_reference(con, lake, query, with_validity)
+        rows = run_totals(con, lake, with_validity=with_validity, use_sums=False, **query)
+        assert summed.to_pylist() == rows.to_pylist()

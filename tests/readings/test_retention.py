@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from carbonmeter.readings import lake as lake_mod
-from carbonmeter.readings import retention
+from carbonmeter.readings import retention, sums
 from carbonmeter.readings.ledger import BatchRecord, verify
 
 from .test_lake import ORG, add_batch, rows
@@ -102,6 +102,8 @@ def test_deletion_needs_age_and_an_intact_archive(tmp_path: Path) -> None:
         retention.delete_partition(lake, old, today=date(2020, 1, 1), years=5, archived=archived)
     deleted = retention.delete_partition(lake, old, today=TODAY, years=5, archived=archived)
     assert deleted == list(old.paths) and not (lake / old.paths[0]).exists()
+    assert not (lake / sums.sums_path(old.paths[0])).exists()  # its day sums go with it
+    assert (lake / sums.sums_path(young.paths[0])).exists()
     assert verify(lake, batches, deleted=set(deleted)).ok
     assert not verify(lake, batches).ok  # without the record of the deletion, a missing file is a problem
 

@@ -162,8 +162,11 @@ def _ledger(args: argparse.Namespace) -> int:
 
     if args.ledger_command == "recover":
         done = services.recover()
-        forward, back = len(done.rolled_forward), len(done.rolled_back)
-        print(f"rolled forward {forward} file(s), rolled back {back} staging folder(s)")
+        forward, back, built = len(done.rolled_forward), len(done.rolled_back), len(done.sums_built)
+        print(
+            f"rolled forward {forward} file(s), rolled back {back} staging folder(s), "
+            f"built day sums for {built} file(s)"
+        )
         return 0
     if args.ledger_command == "archive":
         try:

@@ -21,8 +21,12 @@ Semantics, and why:
   hold duplicates. Interval quantities are therefore first summed per (point, partition, batch) with the
   batch's first and last ``ts``; only batches whose spans overlap another batch's in the same partition go
   through the row-by-row "latest batch wins" step. On a lake of monthly uploads with a few corrections that
-  keeps the cost of a monthly roll-up near a plain ``GROUP BY`` (docs/benchmarks.md §3) without ever
-  counting a superseded row.
+  keeps the cost of a monthly roll-up near a plain ``GROUP BY`` without ever counting a superseded row.
+* **Day sums**: where the backend has the lake's day sums (table ``readings_sums``, one row per batch,
+  point, quantity and local day with total, count, first and last ``ts``; ``carbonmeter.readings.sums``),
+  the same reasoning runs on them instead of on the readings (:class:`_DaySums`): a hundredth of the rows,
+  and only overlapping batches' rows are read (docs/benchmarks.md §3). Not with ``validity``: whether a
+  reading was taken inside a calibration window is a per-row question.
 * **Interval quantities** (``kind = interval``) are summed; ``ts`` is the start of the interval, so a
   reading belongs to the period its ``ts`` falls in. Monthly and yearly roll-ups group by the lake's ``y``/
   ``m`` partition columns (which the contract defines as the local year and month of ``ts``) so that no
@@ -49,6 +53,8 @@ same backend, Arrow tables or lists of dicts; their columns are listed in ``PROF
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Literal, TypeAlias
@@ -57,6 +63,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
+from ibis.common.exceptions import TableNotFound
 
 from carbonmeter.readings.model import Kind, quantities
 
@@ -148,8 +155,9 @@ def totals(
     validity: SideTable | None = None,
     interval_quantities: Collection[str] = INTERVAL_QUANTITIES,
     totalizer_quantities: Collection[str] = TOTALIZER_QUANTITIES,
+    use_sums: bool = True,
 ) -> ir.Table:
-    """Totals per point, quantity and local calendar period, as an unexecuted Ibis expression.
+    """Totals per point, quantity and local calendar period, as an Ibis expression.
 
     Columns: ``org, point, quantity, period_start`` (date, first local day of the period), ``total``
     (float64, canonical unit), ``n`` (readings or counted totalizer intervals), ``expected`` (slots of the
@@ -162,6 +170,12 @@ def totals(
     (local dates, ``end`` exclusive) keep the whole periods that overlap ``[start, end)``. Only the
     quantities of ``interval_quantities`` (summed) and ``totalizer_quantities`` (differenced) are totalled;
     CEMS and lab quantities are not amounts and are left out.
+
+    With ``use_sums`` (default), a backend that has the lake's day sums as table ``readings_sums`` (see
+    ``carbonmeter.readings.engines``) and no ``validity`` given, interval totals come from the day sums and
+    only overlapping batches are read row by row; building the expression then runs two small queries on
+    the sums (the newest batch, which fixes the snapshot, and the batches and partitions that need rows).
+    ``use_sums=False`` reads every row; both give the same result (tests hold them to it).
     """
     if period not in ("day", "month", "year"):
         raise ValueError(f"period must be 'day', 'month' or 'year', not {period!r}")
@@ -189,9 +203,18 @@ def totals(
         evts = _filter(
             _side(events, EVENT_SCHEMA, table.ts.type()), org=org, points=points, quantities=quantities
         )
-    out = _interval_totals(interval, period, valid).union(
-        _totalizer_totals(counters, period, prof, evts, valid)
-    )
+    summed = _sums_of(source) if use_sums and valid is None else None
+    if summed is None:
+        out = _interval_totals(interval, period, valid).union(
+            _totalizer_totals(counters, period, prof, evts, valid)
+        )
+    else:
+        day_sums = _DaySums(summed, interval, totalizer_quantities, quantities)
+        out = day_sums.interval_totals(table, period)
+        # totalizers are differenced row by row, but only in the partitions the sums say hold them
+        if day_sums.counter_partitions:
+            counters.partitions = day_sums.counter_partitions
+            out = out.union(_totalizer_totals(counters, period, prof, evts, valid))
     if lo is not None:
         out = out.filter(out.period_start >= lo)
     if hi is not None:
@@ -391,6 +414,8 @@ class _Source:
         self.table, self.lo, self.hi, self.by_row = table, lo, hi, by_row
         self.org, self.points, self.quantities, self.kinds = org, points, quantities, sorted(kinds)
         self.uses = 0
+        #: (org, year * 100 + month) of the only partitions to read; None: every partition in range
+        self.partitions: list[tuple[str, int]] | None = None
 
     def __call__(self) -> ir.Table:
         """A new relation of ``COLUMNS`` and ``_use`` with the filters applied (without ``by_row``, only
@@ -406,6 +431,8 @@ class _Source:
             t = t.filter(t.y * 100 + t.m >= _ym(self.lo))
         if self.hi is not None:
             t = t.filter(t.y * 100 + t.m <= _ym(self.hi - timedelta(days=1)))
+        if self.partitions is not None:
+            t = _in_partitions(t, self.partitions)
         return t
 
     def keep(self, t: ir.Table) -> ir.Table:
@@ -441,6 +468,178 @@ class _Source:
         ok = ok.semi_join(valid, inside(ok)).mutate(_unv=ibis.literal(0, "int64"))
         bad = bad.anti_join(valid, inside(bad)).mutate(_unv=ibis.literal(1, "int64"))
         return ok.union(bad)
+
+
+def _in_partitions(t: ir.Table, partitions: Collection[tuple[str, int]]) -> ir.Table:
+    """Rows of the organizations and months of ``partitions`` ((org, year * 100 + month) pairs): a filter
+    on partition columns only, which both engines use to skip whole folders. With several organizations
+    it also keeps an organization's other listed months; the callers' own filters make that harmless."""
+    orgs = sorted({o for o, _ in partitions})
+    yms = sorted({ym for _, ym in partitions})
+    return t.filter(t.org.isin(orgs), (t.y * 100 + t.m).isin(yms))
+
+
+def _sums_of(source: BaseBackend | ir.Table) -> ir.Table | None:
+    """The day-sums table of a backend that registered a complete one; None otherwise."""
+    from carbonmeter.readings.engines import SUMS_TABLE
+
+    if not isinstance(source, BaseBackend):
+        return None
+    try:  # not list_tables(): Ibis 12's is broken on DuckDB 2 (fetch_arrow_table was removed)
+        return source.table(SUMS_TABLE)
+    except TableNotFound:
+        return None
+
+
+class _DaySums:
+    """Interval totals from the day sums (``carbonmeter.readings.sums``): each row is one batch's sum of
+    one point, quantity and local day with its first and last ``ts``. A day sum that overlaps no other
+    batch's of the same point, quantity and day is final (keys are unique within a batch, so only
+    overlapping batches can hold the same reading twice); the rows of overlapping ones are read and the
+    latest batch wins row by row, as in the row path.
+
+    Finding the overlaps goes coarse to fine, because a window over every day sum costs more than the
+    totals themselves. One small query when the expression is built gives each file's span
+    (first to last ``ts`` of its selected sums) and whether it holds totalizers; only files whose spans
+    overlap another file's of the same organization can hold overlapping day sums ("candidates"), and the
+    day-level check runs on their sums alone. Every other batch's sums are taken as they are. The newest
+    batch seen by that query bounds everything the expression reads, so a batch published while it runs is
+    left out whole rather than seen in part."""
+
+    KEYS = (*POINT_KEYS, "day")
+
+    def __init__(
+        self,
+        sums: ir.Table,
+        source: _Source,
+        totalizers: Collection[str],
+        quantities: Collection[str] | None,
+    ) -> None:
+        self.source = source
+        root = _filter(sums, org=source.org)
+        lo, hi, points = source.lo, source.hi, source.points
+        interval = _selection(root, points, quantities, source.kinds) & _in_range_cond(root, lo, hi)
+        counters = _selection(root, points, quantities, totalizers) & _in_range_cond(root, lo, None)
+        files = root.group_by(["org", "y", "m", "batch"]).aggregate(
+            t0=root.t0.min(where=interval),
+            t1=root.t1.max(where=interval),
+            counters=counters.cast("int64").sum(),
+        )
+        rows = files.to_pyarrow().to_pylist()
+        newest = max((int(f["batch"]) for f in rows), default=None)
+        #: batches with a file whose span overlaps another file's: their day sums are checked one by one
+        self.candidates = _overlapping([f for f in rows if f["t0"] is not None])
+        #: (org, year * 100 + month) of the partitions holding selected totalizers
+        self.counter_partitions = sorted(
+            {(str(f["org"]), int(f["y"]) * 100 + int(f["m"])) for f in rows if f["counters"]}
+        )
+        selected = root.filter(interval)
+        self.sums = selected if newest is None else selected.filter(selected.batch <= newest)
+
+    def with_overlap(self, batches: Sequence[int]) -> ir.Table:
+        """The day sums of ``batches`` with ``_overlap``: whether another batch's day sum of the same
+        point, quantity and day overlaps it in time."""
+        s = self.sums.filter(self.sums.batch.isin(list(batches)))
+        return s.mutate(_overlap=_overlaps(s, [s[k] for k in self.KEYS]))
+
+    def interval_totals(self, readings: ir.Table, period: Period) -> ir.Table:
+        out_keys = [*POINT_KEYS, "period_start"]
+        cols = [*self.KEYS, "total", "n"]
+        candidates = self.candidates
+        s = self.sums
+        clean = s.filter(~s.batch.isin(candidates)) if candidates else s
+        clean = clean.select(cols)
+        both = clean
+        if candidates:
+            checked = self.with_overlap(candidates)
+            both = both.union(checked.filter(~checked._overlap).select(cols))
+            suspects = checked.filter(checked._overlap)
+            where = suspects.select("org", "y", "m", "batch", "point").distinct().to_pyarrow().to_pylist()
+            if where:
+                fixed = self._rows(readings, suspects, where)
+                both = both.union(fixed.select(cols))
+        both = both.mutate(period_start=_period_of_date(both.day, period))
+        return both.group_by(out_keys).aggregate(
+            total=both.total.sum(), n=both.n.sum().cast("int64"), decreases=ibis.literal(0, "int64")
+        )
+
+    def _rows(self, readings: ir.Table, suspects: ir.Table, where: Sequence[Mapping[str, Any]]) -> ir.Table:
+        """Day totals of the overlapping day sums' rows, the latest batch winning for each reading; only
+        the suspect batches' partitions, batch numbers and points are read."""
+        keys = list(self.KEYS)
+        parts = sorted({(str(r["org"]), int(r["y"]) * 100 + int(r["m"])) for r in where})
+        batches = sorted({int(r["batch"]) for r in where})
+        points = sorted({str(r["point"]) for r in where})
+        rows = _in_partitions(readings.select(*_Source.COLUMNS), parts)
+        # batch and point first: cheap filters that leave few rows for the per-row local day
+        rows = rows.filter(rows.batch.isin(batches), rows.point.isin(points))
+        rows = rows.mutate(day=period_of_day(local_day(rows.ts), "day"))
+        rows = rows.semi_join(suspects.select(*keys, "batch"), [*keys, "batch"])
+        latest = ibis.window(
+            group_by=[rows.org, rows.point, rows.quantity, rows.ts], order_by=ibis.desc(rows.batch)
+        )
+        rows = rows.mutate(_rank=ibis.row_number().over(latest))
+        rows = rows.filter(rows._rank == 0)
+        return rows.group_by(keys).aggregate(total=rows.value.sum(), n=rows.count().cast("int64"))
+
+
+def _selection(
+    t: ir.Table, points: Collection[str] | None, quantities: Collection[str] | None, kinds: Collection[str]
+) -> ir.BooleanValue:
+    """The caller's point and quantity filters and the quantities ``kinds``, as one condition."""
+    cond = t.quantity.isin(sorted(kinds))
+    if points is not None:
+        cond &= t.point.isin(sorted(points))
+    if quantities is not None:
+        cond &= t.quantity.isin(sorted(quantities))
+    return cond
+
+
+def _in_range_cond(t: ir.Table, lo: date | None, hi: date | None) -> ir.BooleanValue:
+    ym = t.y * 100 + t.m
+    cond: ir.BooleanValue = ibis.literal(True)
+    if lo is not None:
+        cond &= ym >= _ym(lo)
+    if hi is not None:
+        cond &= ym <= _ym(hi - timedelta(days=1))
+    return cond
+
+
+def _overlapping(spans: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Batches of the files (``org, batch, t0, t1``) whose span overlaps another file's of the same
+    organization, by the rule of :func:`_overlaps` (a few hundred rows, in Python): in start order, a file
+    overlaps if an earlier one ends at or after its start, or a later one starts at or before its end."""
+    by_org: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for f in spans:
+        by_org[str(f["org"])].append(f)
+    out: set[int] = set()
+    for files in by_org.values():
+        files.sort(key=lambda f: (f["t0"], f["batch"]))
+        ends_before = list(itertools.accumulate((f["t1"] for f in files), max))
+        starts_after = list(itertools.accumulate((f["t0"] for f in reversed(files)), min))[::-1]
+        for i, f in enumerate(files):
+            if (i > 0 and ends_before[i - 1] >= f["t0"]) or (
+                i + 1 < len(files) and starts_after[i + 1] <= f["t1"]
+            ):
+                out.add(int(f["batch"]))
+    return sorted(out)
+
+
+def _overlaps(t: ir.Table, group_by: Sequence[ir.Value]) -> ir.BooleanValue:
+    """Whether the span ``[t0, t1]`` of a row overlaps another row's of its group: it starts before an
+    earlier-starting span ends, or ends after a later-starting one starts."""
+    order = [t.t0, t.batch]
+    before = ibis.window(group_by=list(group_by), order_by=order, preceding=(None, 1))
+    after = ibis.window(group_by=list(group_by), order_by=order, following=(1, None))
+    prev_end, next_start = t.t1.max().over(before), t.t0.min().over(after)
+    return (prev_end >= t.t0).fill_null(False) | (next_start <= t.t1).fill_null(False)
+
+
+def _period_of_date(day: ir.DateValue, period: Period) -> ir.DateValue:
+    """The first day of the local ``period`` containing the local date ``day``."""
+    if period == "day":
+        return day
+    return day.truncate("M" if period == "month" else "Y")
 
 
 def _interval_totals(source: _Source, period: Period, valid: ir.Table | None) -> ir.Table:

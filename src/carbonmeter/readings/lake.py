@@ -2,7 +2,8 @@
 
 Layout ``<lake>/org=<credit code>/y=<YYYY>/m=<MM>/b<seq:08d>-<part>.parquet`` (zstd), months in Asia/Shanghai.
 ``org``, ``y`` and ``m`` live in the path (hive partitioning), the other columns of the canonical row in the
-file. ``_staging/`` and ``_archive/`` are never read as data.
+file. Beside each data file ``<rel>`` lie its day sums, ``_sums/<rel>`` (``carbonmeter.readings.sums``).
+``_staging/``, ``_sums/`` and ``_archive/`` are never read as data.
 
 Publishing is three steps, so a crash at any moment leaves either the whole batch or nothing visible after
 :func:`recover`: :func:`stage` writes and fsyncs the files under ``_staging/<uuid>/`` (mirroring their final
@@ -30,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from carbonmeter.readings import sums
 from carbonmeter.readings.ledger import FILE_NAME, FileRecord, file_sha256
 
 STAGING = "_staging"
@@ -287,15 +289,21 @@ def stage(lake: Path, org: str, seq: int, table: pa.Table) -> Staged:
             piece, path, compression="zstd", row_group_size=1 << 20, use_dictionary=list(DICTIONARY_COLUMNS)
         )
         _fsync_file(path)
+        sums.write(folder / sums.sums_path(rel), sums.summarize(piece))
         return FileRecord(rel, file_sha256(path), piece.num_rows)
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         records = tuple(pool.map(write, jobs))
-    for d in sorted({(folder / r.path).parent for r in records}):
+    for d in sorted({p for r in records for p in _parents(folder, r.path)}):
         _fsync_dir(d)
     _fsync_dir(folder)
     _fsync_dir(folder.parent)
     return Staged(lake, folder, seq, records)
+
+
+def _parents(folder: Path, rel: str) -> tuple[Path, Path]:
+    """The folders a staged data file and its day sums are in."""
+    return (folder / rel).parent, (folder / sums.sums_path(rel)).parent
 
 
 def discard(staged: Staged) -> None:
@@ -312,11 +320,13 @@ def _move_all(
     lake: Path, folder: Path, rels: Sequence[str], after_each: Callable[[int], None] | None
 ) -> None:
     for i, rel in enumerate(rels):
-        src, dst = folder / rel, lake / rel
-        if src.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
-            _fsync_dir(dst.parent)
+        # the day sums first: a data file in place always has its sums (readers rely on it)
+        for name in (sums.sums_path(rel), rel):
+            src, dst = folder / name, lake / name
+            if src.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+                _fsync_dir(dst.parent)
         if after_each is not None:
             after_each(i)
     shutil.rmtree(folder, ignore_errors=True)
@@ -337,10 +347,12 @@ def staged_copy(lake: Path, rel: str) -> Path | None:
 
 @dataclass
 class Recovered:
-    """What :func:`recover` did: files rolled forward into place, staging folders rolled back."""
+    """What :func:`recover` did: files rolled forward into place, staging folders rolled back, day sums
+    rebuilt (data files that had none, e.g. written before the lake kept them)."""
 
     rolled_forward: list[str] = field(default_factory=list)
     rolled_back: list[str] = field(default_factory=list)
+    sums_built: list[str] = field(default_factory=list)
 
 
 def recover(lake: Path, committed: Callable[[Sequence[str]], Collection[str]]) -> Recovered:
@@ -350,18 +362,20 @@ def recover(lake: Path, committed: Callable[[Sequence[str]], Collection[str]]) -
     """
     done = Recovered()
     root = lake / STAGING
-    if not root.is_dir():
-        return done
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        rels = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
-        known = set(committed(rels)) if rels else set()
-        if known:
-            _move_all(lake, folder, sorted(known), None)
-            done.rolled_forward.extend(sorted(known))
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-            done.rolled_back.append(folder.name)
-    _fsync_dir(root)
+    if root.is_dir():
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            rels = sorted(p.relative_to(folder).as_posix() for p in folder.glob("org=*/y=*/m=*/*.parquet"))
+            known = set(committed(rels)) if rels else set()
+            if known:
+                _move_all(lake, folder, sorted(known), None)
+                done.rolled_forward.extend(sorted(known))
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+                done.rolled_back.append(folder.name)
+        _fsync_dir(root)
+    for rel in sums.missing(lake, data_files(lake)):
+        sums.build(lake, rel)
+        done.sums_built.append(rel)
     return done
 
 

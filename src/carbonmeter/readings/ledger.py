@@ -15,7 +15,8 @@ content hash is the sha256 of the lines of a batch's rows in input order joined 
 concatenated, then the JSON's UTF-8 bytes); the first batch's predecessor is 64 zeros.
 
 :func:`verify` walks the files: it recomputes every file's sha256, every batch's content hash from its rows
-and the chain, and lists files in the lake that no batch names.
+and the chain, every file's day sums (``carbonmeter.readings.sums``), and lists files in the lake that no
+batch names and day sums without their data file.
 """
 
 from __future__ import annotations
@@ -363,6 +364,7 @@ def verify(
     """
     # lake imports this module (file records, hashes); the file walking is imported here, when used.
     from carbonmeter.readings import lake as lake_mod
+    from carbonmeter.readings import sums as sums_mod
 
     result = VerifyResult(batches=len(batches))
     result.problems.extend(link_problems(batches))
@@ -377,17 +379,31 @@ def verify(
                 problem = file_problem(lake, b.seq, f)
                 if problem is not None:
                     result.problems.append(problem)
+                elif content:
+                    result.problems.extend(sums_problems(lake, b.seq, f))
             if con is not None and b.files and len(kept) == len(b.files):
                 result.problems.extend(content_problems(con, lake, b))
     finally:
         if con is not None:
             con.close()
-    for rel in lake_mod.data_files(lake):
+    data = lake_mod.data_files(lake)
+    for rel in data:
         if rel not in named:
             result.problems.append(
                 Problem(lake_mod.batch_of(rel), "file_unnamed", rel, "a file in the lake that no batch names")
             )
+    for rel in sorted(set(sums_mod.files(lake)) - set(data)):
+        path = sums_mod.sums_path(rel)
+        result.problems.append(Problem(lake_mod.batch_of(rel), "sums_unnamed", path, "day sums without data"))
     return result
+
+
+def sums_problems(lake: Path, seq: int, f: FileRecord) -> list[Problem]:
+    """The day sums beside an intact data file: present and equal to those recomputed from it."""
+    from carbonmeter.readings import sums as sums_mod
+
+    found = sums_mod.problem(lake, f.path)
+    return [] if found is None else [Problem(seq, found[0], sums_mod.sums_path(f.path), found[1])]
 
 
 def file_problem(lake: Path, seq: int, f: FileRecord) -> Problem | None:

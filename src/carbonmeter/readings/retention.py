@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from carbonmeter.readings import lake as lake_mod
+from carbonmeter.readings import sums
 from carbonmeter.readings.ledger import (
     BatchRecord,
     FileRecord,
@@ -332,11 +333,14 @@ def delete_partition(
         if archived.get(rel) != file_sha256(lake / rel):
             raise RetentionError(f"{rel} is not the file that was archived")
     for rel in part.paths:
+        # the day sums first, so that a crash in between leaves a data file recovery re-summarizes
+        (lake / sums.sums_path(rel)).unlink(missing_ok=True)
         (lake / rel).unlink()
-    folder = lake / lake_mod.partition_dir(part.org, part.y, part.m)
-    for d in (folder, folder.parent, folder.parent.parent):
-        if d.is_dir() and not any(d.iterdir()):
-            d.rmdir()
+    for root in (lake, lake / sums.SUMS):
+        folder = root / lake_mod.partition_dir(part.org, part.y, part.m)
+        for d in (folder, folder.parent, folder.parent.parent):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
     if lake.is_dir():
         _fsync(lake)
     return list(part.paths)

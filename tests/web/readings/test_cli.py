@@ -101,3 +101,19 @@ def test_assess_never_loads_django(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]" and out.stat().st_size > 0
+
+
+def test_ledger_recover_builds_missing_day_sums(installation: Installation, tmp_path: Path) -> None:
+    """A lake from before the day sums (or one that lost them): verify names the file, recover rebuilds the
+    sums, verify passes again."""
+    assert installation.cli("ingest", str(write(tmp_path, "a.csv", GOOD)), "--org", CREDIT).returncode == 0
+    sums_files = sorted((installation.lake / "_sums").rglob("*.parquet"))
+    assert len(sums_files) == 2  # January and February
+    before = sums_files[0].read_bytes()
+    sums_files[0].unlink()
+    broken = installation.cli("ledger", "verify")
+    assert broken.returncode == 1 and "sums_missing" in broken.stdout and "#1" in broken.stdout
+    done = installation.cli("ledger", "recover")
+    assert done.returncode == 0 and "built day sums for 1 file(s)" in done.stdout
+    assert sums_files[0].read_bytes() == before
+    assert installation.cli("ledger", "verify").returncode == 0

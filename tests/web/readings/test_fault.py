@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from carbonmeter.readings import lake as lake_mod
+from carbonmeter.readings import sums
 
 from .conftest import CREDIT, ROOT, Installation
 
@@ -90,12 +91,17 @@ def visible_rows(inst: Installation) -> Counter[str]:
     return counts
 
 
-def staged_files(inst: Installation) -> list[Path]:
+def staged_files(inst: Installation, pattern: str = "**/*.parquet") -> list[Path]:
+    """Files in staging: every file by default; ``DATA`` or ``SUMS`` for data files or their day sums."""
     return (
-        sorted((inst.lake / lake_mod.STAGING).rglob("*.parquet"))
+        sorted((inst.lake / lake_mod.STAGING).glob(pattern))
         if (inst.lake / lake_mod.STAGING).exists()
         else []
     )
+
+
+DATA = "*/org=*/y=*/m=*/*.parquet"
+SUMS = f"*/{sums.SUMS}/org=*/y=*/m=*/*.parquet"
 
 
 def recover_and_verify(inst: Installation) -> None:
@@ -118,12 +124,14 @@ def test_a_kill_at_each_stage_leaves_all_or_nothing(
     kill_when(proc, marker)
     if stage == "staged":
         assert batches(installation) == [] and visible_rows(installation) == Counter()
-        assert len(staged_files(installation)) == 3  # written, fsynced, invisible
+        assert len(staged_files(installation, DATA)) == 3  # written, fsynced, invisible
+        assert len(staged_files(installation, SUMS)) == 3  # with their day sums
     elif stage == "committed":
         assert batches(installation) == [(1, sum(per_point.values()))]
         assert visible_rows(installation) == Counter()  # committed but not yet moved: still invisible
     else:
-        assert len(staged_files(installation)) == 2  # one of three files moved when the process died
+        assert len(staged_files(installation, DATA)) == 2  # one of three files moved when the process died
+        assert len(staged_files(installation, SUMS)) == 2  # its day sums moved first
     recover_and_verify(installation)
     expected = Counter() if stage == "staged" else per_point
     assert visible_rows(installation) == expected

@@ -23,6 +23,9 @@ class Command(BaseCommand):
             self.stdout.write(f"rolled forward {path}")
         for folder in done.rolled_back:
             self.stdout.write(f"rolled back staging folder {folder}")
+        for path in done.sums_built:
+            self.stdout.write(f"built day sums of {path}")
         self.stdout.write(
-            f"recovered: {len(done.rolled_forward)} file(s) forward, {len(done.rolled_back)} folder(s) back"
+            f"recovered: {len(done.rolled_forward)} file(s) forward, {len(done.rolled_back)} folder(s) back, "
+            f"day sums built for {len(done.sums_built)} file(s)"
         )
