@@ -178,6 +178,25 @@ def test_a_missing_required_column_is_a_file_error(tmp_path: Path) -> None:
         ingest.read_source(Path(__file__))
 
 
+def test_a_file_over_the_row_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    body = "".join(f"P1,2024-01-01 00:{i:02d},1\n" for i in range(12))
+    path = tmp_path / "year.csv"
+    path.write_text("point,ts,value\n" + body, encoding="utf-8")
+    with pytest.raises(ingest.IngestError) as caught:
+        ingest.read_source(path, max_rows=11)
+    assert caught.value.variant == "too_many_rows"
+    assert (
+        caught.value.message("zh")
+        == "文件“year.csv”约有 12 行，超过一个批次的上限 11 行：请按月拆分后分别导入"
+    )
+    assert ingest.read_source(path, max_rows=12).rows == 12  # at the limit: read
+    table = pa.table({"point": ["P1"] * 3, "ts": ["2024-01-01 00:00"] * 3, "value": [1.0, 2.0, 3.0]})
+    pq.write_table(table, tmp_path / "year.parquet")
+    with pytest.raises(ingest.IngestError, match="3 rows, more than the 2 one batch may hold"):
+        ingest.read_source(tmp_path / "year.parquet", max_rows=2)
+    assert ingest.read_source(tmp_path / "year.parquet").rows == 3  # no limit given
+
+
 def test_a_workbook_uses_the_readings_sheet_and_its_own_row_numbers(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     book.active.title = "说明"

@@ -72,6 +72,10 @@ FILE_ERRORS: Mapping[str, Mapping[Lang, str]] = {
         "en": "{file}{sheet} has the column '{column}' twice: '{first}' and '{second}'",
     },
     "no_rows": {"zh": "没有可接收的数据行", "en": "no rows were given"},
+    "too_many_rows": {
+        "zh": "文件“{file}”约有 {rows} 行，超过一个批次的上限 {limit} 行：请按月拆分后分别导入",
+        "en": "{file} has about {rows} rows, more than the {limit} one batch may hold: split it by month",
+    },
 }
 
 
@@ -188,12 +192,18 @@ def _assemble(
     return Source(table, file, sheet, fmt, src_headers, ignored)
 
 
-def read_source(path: Path, *, filename: str = "") -> Source:
-    """Read a file by its suffix (``filename`` names it in reports; default the file's name)."""
+def read_source(path: Path, *, filename: str = "", max_rows: int | None = None) -> Source:
+    """Read a file by its suffix (``filename`` names it in reports; default the file's name).
+
+    ``max_rows``: refuse a CSV or Parquet file of more rows before reading it. A batch is validated in
+    memory (about 200 bytes a row at the peak, docs/benchmarks.md §4), so a file far larger than a month of
+    a plant's readings would exhaust the machine; it is refused with a message saying to split it."""
     name = filename or path.name
     suffix = Path(filename or path.name).suffix.lower() or path.suffix.lower()
     if not path.is_file():
         raise IngestError("unreadable", file=name, detail="no such file")
+    if max_rows is not None:
+        _check_size(path, suffix, name, max_rows)
     try:
         if suffix in (".csv", ".txt"):
             return read_csv(path, name)
@@ -213,6 +223,25 @@ def read_source(path: Path, *, filename: str = "") -> Source:
             "unreadable", file=name, detail=str(exc).splitlines()[0] if str(exc) else exc
         ) from exc
     raise IngestError("format", file=name)
+
+
+def _check_size(path: Path, suffix: str, name: str, max_rows: int) -> None:
+    """Raise ``too_many_rows`` when the file holds more than ``max_rows`` rows: Parquet by its footer, CSV
+    by its line breaks (a quoted line break counts too, so "about"); other formats are small by nature."""
+    try:
+        if suffix == ".parquet":
+            rows = pq.ParquetFile(path).metadata.num_rows
+        elif suffix in (".csv", ".txt"):
+            rows = -1  # the header
+            with path.open("rb") as fh:
+                while chunk := fh.read(1 << 24):
+                    rows += chunk.count(b"\n")
+        else:
+            return
+    except (OSError, pa.ArrowException):
+        return  # unreadable: reading it says why
+    if rows > max_rows:
+        raise IngestError("too_many_rows", file=name, rows=f"{rows:,}", limit=f"{max_rows:,}")
 
 
 def _encoding(path: Path) -> str:

@@ -125,6 +125,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR / "media"
 #: The readings' Parquet lake (docs/specs/readings.md): partitioned org=/y=/m=, read by DuckDB.
 CARBONMETER_LAKE = Path(os.environ.get("CARBONMETER_LAKE", str(VAR / "lake")))
+#: A file of more rows is refused before it is read (a batch is validated in memory, about 200 bytes a row):
+#: 20 M rows is seven months of 1,000 points at 15 minutes; split larger files by month.
+CARBONMETER_INGEST_MAX_ROWS = int(os.environ.get("CARBONMETER_INGEST_MAX_ROWS", "20000000"))
 #: Nothing younger than this many years can be deleted from the lake (6.4, retention).
 CARBONMETER_RETENTION_YEARS = int(os.environ.get("CARBONMETER_RETENTION_YEARS", "5"))
 

@@ -234,6 +234,20 @@ def test_a_source_that_cannot_be_read_records_nothing(
     assert IngestRun.objects.count() == 0
 
 
+def test_a_file_over_the_configured_row_limit_records_nothing(
+    plant: Organization, lake: Path, tmp_path: Path, settings: Any
+) -> None:
+    settings.CARBONMETER_INGEST_MAX_ROWS = 1
+    path = write(tmp_path, "two.csv", HEADER + "P1,2024-01-01 00:00,1,t\nP1,2024-01-01 00:15,1,t\n")
+    with pytest.raises(IngestError) as caught:
+        services.ingest(plant, source="upload", path=path)
+    assert (
+        caught.value.message("en")
+        == "two.csv has about 2 rows, more than the 1 one batch may hold: split it by month"
+    )
+    assert IngestRun.objects.count() == 0 and ReadingBatch.objects.count() == 0
+
+
 def test_a_run_with_nothing_to_store_writes_no_batch(plant: Organization, lake: Path, tmp_path: Path) -> None:
     run = services.ingest(
         plant, source="upload", path=write(tmp_path, "a.csv", HEADER + "P5,2024-01-01,1,t\n")

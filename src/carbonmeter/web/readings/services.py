@@ -199,7 +199,7 @@ def ingest(
         resolves=resolves,
     )
     if path is not None:
-        src = read_source(Path(path), filename=filename)
+        src = read_source(Path(path), filename=filename, max_rows=settings.CARBONMETER_INGEST_MAX_ROWS)
     else:
         assert rows is not None
         src = from_rows(rows, filename=filename)
