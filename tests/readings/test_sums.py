@@ -232,3 +232,25 @@ def test_file_level_overlap_flags_exactly_the_overlapping_files(spans: list[tupl
         if f is not g and f["org"] == g["org"] and f["t0"] <= g["t1"] and g["t0"] <= f["t1"]
     }
     assert ag._overlapping(files) == sorted(expected)
+
+
+def test_the_snapshot_bounds_the_totalizer_rows_too(tmp_path: Path) -> None:
+    """Totalizers are read row by row from the partitions the sums name, and no batch newer than the
+    snapshot: a register reading published after the expression was built does not add a delta to it."""
+    from tests.readings.test_aggregate import ORG_A, Row, local, write_lake
+
+    first = [
+        Row(ORG_A, "R1", "register_energy", local("2026-03-01 00:00"), 100.0, 1),
+        Row(ORG_A, "R1", "register_energy", local("2026-03-01 01:00"), 110.0, 1),
+        Row(ORG_A, "E1", "electricity", local("2026-03-01 00:00"), 2.0, 1),
+    ]
+    root = write_lake(tmp_path / "lake", first)
+    expr = ag.totals(duckdb_backend(root), period="month")
+    write_lake(root, [Row(ORG_A, "R1", "register_energy", local("2026-03-01 02:00"), 125.0, 2)])
+    got = {r["point"]: r["total"] for r in ag.to_arrow(expr).to_pylist()}
+    assert got == {"R1": 10.0, "E1": 2.0}
+    now = {
+        r["point"]: r["total"]
+        for r in ag.to_arrow(ag.totals(duckdb_backend(root), period="month")).to_pylist()
+    }
+    assert now == {"R1": 25.0, "E1": 2.0}

@@ -173,8 +173,9 @@ def totals(
 
     With ``use_sums`` (default), a backend that has the lake's day sums as table ``readings_sums`` (see
     ``carbonmeter.readings.engines``) and no ``validity`` given, interval totals come from the day sums and
-    only overlapping batches are read row by row; building the expression then runs two small queries on
-    the sums (the newest batch, which fixes the snapshot, and the batches and partitions that need rows).
+    only overlapping batches are read row by row; building the expression then runs a small query on the
+    sums (each file's span, the partitions holding totalizers, the newest batch, which bounds what the
+    expression reads) and, where files overlap, one on their day sums (which batches need their rows).
     ``use_sums=False`` reads every row; both give the same result (tests hold them to it).
     """
     if period not in ("day", "month", "year"):
@@ -213,7 +214,7 @@ def totals(
         out = day_sums.interval_totals(table, period)
         # totalizers are differenced row by row, but only in the partitions the sums say hold them
         if day_sums.counter_partitions:
-            counters.partitions = day_sums.counter_partitions
+            counters.partitions, counters.newest = day_sums.counter_partitions, day_sums.newest
             out = out.union(_totalizer_totals(counters, period, prof, evts, valid))
     if lo is not None:
         out = out.filter(out.period_start >= lo)
@@ -416,6 +417,8 @@ class _Source:
         self.uses = 0
         #: (org, year * 100 + month) of the only partitions to read; None: every partition in range
         self.partitions: list[tuple[str, int]] | None = None
+        #: the newest batch to read; None: every batch
+        self.newest: int | None = None
 
     def __call__(self) -> ir.Table:
         """A new relation of ``COLUMNS`` and ``_use`` with the filters applied (without ``by_row``, only
@@ -433,6 +436,8 @@ class _Source:
             t = t.filter(t.y * 100 + t.m <= _ym(self.hi - timedelta(days=1)))
         if self.partitions is not None:
             t = _in_partitions(t, self.partitions)
+        if self.newest is not None:
+            t = t.filter(t.batch <= self.newest)
         return t
 
     def keep(self, t: ir.Table) -> ir.Table:
@@ -526,7 +531,8 @@ class _DaySums:
             counters=counters.cast("int64").sum(),
         )
         rows = files.to_pyarrow().to_pylist()
-        newest = max((int(f["batch"]) for f in rows), default=None)
+        #: the newest batch when the expression was built: nothing newer is read
+        self.newest = newest = max((int(f["batch"]) for f in rows), default=None)
         #: batches with a file whose span overlaps another file's: their day sums are checked one by one
         self.candidates = _overlapping([f for f in rows if f["t0"] is not None])
         #: (org, year * 100 + month) of the partitions holding selected totalizers
@@ -596,6 +602,7 @@ def _selection(
 
 
 def _in_range_cond(t: ir.Table, lo: date | None, hi: date | None) -> ir.BooleanValue:
+    """Rows of the month partitions that can hold local days in ``[lo, hi)`` (either bound optional)."""
     ym = t.y * 100 + t.m
     cond: ir.BooleanValue = ibis.literal(True)
     if lo is not None:
