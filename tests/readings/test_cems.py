@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carbonmeter.readings import cems
 from carbonmeter.readings.cems import (
     CO2_DENSITY_REAL,
     CemsMinute,
     hour_samples,
-    hourly,
     needed_minutes,
 )
 from carbonmeter.readings.gaps import detect
 from carbonmeter.readings.series import LOCAL, Span
 from carbonmeter.readings.substitution import substitute
+from carbonmeter.rules.loader import load_pack
 
 H0 = dt.datetime(2025, 7, 1, 8, tzinfo=LOCAL)
 AREA = 7.5
+#: The share of valid minutes the built-in pack states (HJ 75-2017); the engine itself has no default.
+HJ75 = float(load_pack("cq-part1").settings.cems_hour_valid_fraction.value or 0)
+hourly = functools.partial(cems.hourly, valid_fraction=HJ75)
 
 
 def minute(i: int, **over: float | None) -> CemsMinute:

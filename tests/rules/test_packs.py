@@ -44,6 +44,31 @@ def test_cq_table_a1_and_thresholds_are_seed_values() -> None:
     assert {t.major_t.tag, t.minor_share.tag} == {"seed"}
 
 
+@pytest.mark.parametrize("ref", ["cq-part1", "jjf2309-2025"])
+def test_data_retention_and_cems_hour_validity_are_pack_values(ref: str) -> None:
+    settings = load_pack(ref).settings
+    assert (settings.data_retention_years.value, settings.cems_hour_valid_fraction.value) == (5, 0.75)
+    assert settings.cems_hour_valid_fraction.tag == "provisional"  # HJ 75-2017, recalled
+    expected = "seed" if ref == "cq-part1" else "provisional"  # CQ 6.4.6; JJF 2309 silent
+    assert settings.data_retention_years.tag == expected
+
+
+def test_retention_and_cems_fraction_are_range_checked(tmp_path: Path) -> None:
+    text = CQ_FILE.read_text(encoding="utf-8").replace(
+        "data_retention_years: {value: 5,", "data_retention_years: {value: 0,", 1
+    )
+    path = tmp_path / "short.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError, match="data_retention_years"):
+        load_pack(str(path))
+    text = CQ_FILE.read_text(encoding="utf-8").replace(
+        "cems_hour_valid_fraction: {value: 0.75,", "cems_hour_valid_fraction: {value: 1.5,", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError, match="cems_hour_valid_fraction"):
+        load_pack(str(path))
+
+
 def test_jjf_differs_only_in_the_two_percent_thresholds() -> None:
     cq, jjf = load_pack("cq-part1"), load_pack("jjf2309-2025")
     assert jjf.category_thresholds.minor_share.value == 0.02

@@ -11,9 +11,10 @@ Chinese CO2 CEMS guidance:
    ``Q_snd = Q_s × 273.15 / (273.15 + t_s) × P_s / 101.325 × (1 − X_sw)`` with ``t_s`` in °C and ``P_s``
    the absolute stack pressure in kPa (HJ 75 writes it as B_a + P_s: barometric plus static pressure).
 4. Hourly values (HJ 75-2017 小时均值): the mean of the valid minute values; an hour counts only when at
-   least ``valid_fraction`` (default 0.75, i.e. 45 of 60 minutes) of its minutes are valid.  An hour short
-   of that is *invalid*: it is flagged and left without values — never averaged from too few minutes —
-   for :mod:`carbonmeter.readings.substitution` to deal with under a stated rule.
+   least ``valid_fraction`` of its minutes are valid (HJ 75-2017: 0.75, i.e. 45 of 60 minutes; the value
+   comes from the rule pack's ``cems_hour_valid_fraction`` or the point profile, never from here).  An
+   hour short of that is *invalid*: it is flagged and left without values — never averaged from too few
+   minutes — for :mod:`carbonmeter.readings.substitution` to deal with under a stated rule.
 5. Hourly mass (HJ 75-2017 排放量 = 小时均值浓度 × 小时标干流量): with ``c`` in % (v/v) dry, the CO2 volume
    at standard conditions is ``c / 100 × Q_snd`` m³ per hour; times the CO2 density at standard conditions
    ``ρ`` (kg/m³) and ÷ 1000 for tonnes::
@@ -178,7 +179,7 @@ def hourly(
     end: dt.datetime,
     duct_area: float,
     co2_basis: Basis,
-    valid_fraction: float = 0.75,
+    valid_fraction: float,
     density: float = CO2_DENSITY,
 ) -> CemsResult:
     """Hours ``[start, end)`` (whole hours) from minute records, each flagged valid or insufficient.

@@ -1,5 +1,5 @@
 """Retention: nothing younger than the retention period leaves the lake; older months can be archived to a
-verifiable export and only then deleted (6.4; ``settings.CARBONMETER_RETENTION_YEARS``, default 5).
+verifiable export and only then deleted (6.4.6; the years are the rule pack's ``data_retention_years``).
 
 An archive is a directory: the partitions' Parquet files under their lake paths, ``manifest.json`` (the
 partitions and their files with sha256 and rows, the full records of the batches those files belong to,

@@ -150,6 +150,19 @@ class Settings(Strict, frozen=True, kw_only=True):
     accuracy_affects_equipping: Tagged[bool]
     register_required_fields: Tagged[tuple[str, ...]]
     classification_rule: Tagged[Literal["highest_any_test"]]
+    #: 6.4.6: metering data are kept at least this many years; nothing younger may be deleted.
+    data_retention_years: Tagged[int]
+    #: CEMS hourly means: an hour is valid with at least this share of its minutes valid.
+    cems_hour_valid_fraction: Tagged[float]
+
+    def __post_init__(self) -> None:
+        years, fraction = self.data_retention_years.value, self.cems_hour_valid_fraction.value
+        if years is None or years < 1:
+            raise ValueError(
+                "settings.data_retention_years: a whole number of years, at least 1, is required"
+            )
+        if fraction is None or not 0 < fraction <= 1:
+            raise ValueError("settings.cems_hour_valid_fraction: a share in (0, 1] is required")
 
 
 class Pack(Strict, frozen=True, kw_only=True):

@@ -128,8 +128,11 @@ CARBONMETER_LAKE = Path(os.environ.get("CARBONMETER_LAKE", str(VAR / "lake")))
 #: A file of more rows is refused before it is read (a batch is validated in memory, about 200 bytes a row):
 #: 20 M rows is seven months of 1,000 points at 15 minutes; split larger files by month.
 CARBONMETER_INGEST_MAX_ROWS = int(os.environ.get("CARBONMETER_INGEST_MAX_ROWS", "20000000"))
-#: Nothing younger than this many years can be deleted from the lake (6.4, retention).
-CARBONMETER_RETENTION_YEARS = int(os.environ.get("CARBONMETER_RETENTION_YEARS", "5"))
+#: Nothing younger than the rule packs' ``data_retention_years`` (6.4.6) can be deleted from the lake; this
+#: may lengthen it (never shorten it). Unset: the packs' value.
+CARBONMETER_RETENTION_YEARS = (
+    int(os.environ["CARBONMETER_RETENTION_YEARS"]) if os.environ.get("CARBONMETER_RETENTION_YEARS") else None
+)
 
 #: A file cache in var/ is shared by every worker process on the host, so the login throttle counts across
 #: workers and survives restarts; set CARBONMETER_CACHE_URL-style backends here for several hosts.

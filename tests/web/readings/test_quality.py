@@ -21,13 +21,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from carbonmeter.readings.lake import FILE_SCHEMA
 from carbonmeter.readings.series import LOCAL, UTC, period_span
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.readings import quality
-from carbonmeter.web.readings.models import CounterEvent
+from carbonmeter.web.readings.models import CounterEvent, PointProfile
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
 from tests.web.conftest import login
 from tests.web.readings.conftest import make_profile
@@ -503,6 +505,27 @@ def test_cems_hours_and_hourly_co2_mass(lake: Path, org_a: Organization) -> None
     assert day.co2_t == pytest.approx(23 * hourly)
     assert day_row(result, 11).insufficient_hours == 24 and day_row(result, 11).co2_t == 0
     assert result.availability == pytest.approx(100 * 1420 / 44640)
+
+
+def test_cems_hour_validity_comes_from_the_pack_unless_the_profile_sets_it(
+    lake: Path, org_a: Organization
+) -> None:
+    """HJ 75's 0.75 is the rule pack's ``cems_hour_valid_fraction`` (with its provenance on the page); a
+    point profile may state its own: at 0.6 the hour with 40 of 60 minutes becomes valid."""
+    cems_day(lake, org_a)
+    pack = load_pack(org_a.pack or settings.CARBONMETER_DEFAULT_PACK)
+    c = judge(org_a, "P25.1").cems
+    assert c is not None and c.valid_fraction == pack.settings.cems_hour_valid_fraction.value
+    assert c.valid_fraction_from.startswith(f"{pack.id}@{pack.version} (provisional: HJ 75-2017")
+    two = local(12, 2).astimezone(UTC)
+    assert c.valid_hours == 23 and [h.needed_minutes for h in c.insufficient if h.start == two] == [45]
+    profile = PointProfile.objects.get(point__organization=org_a, point__code="P25.1")
+    profile.cems_valid_fraction = 0.6
+    profile._change_reason = "test"
+    profile.save()
+    c = judge(org_a, "P25.1").cems
+    assert c is not None and (c.valid_fraction, c.valid_fraction_from) == (0.6, "profile P25.1")
+    assert c.valid_hours == 24 and all(h.start != two for h in c.insufficient)
 
 
 def test_cems_without_duct_area_shows_validity_only(lake: Path, org_a: Organization) -> None:

@@ -15,6 +15,7 @@ from carbonmeter.readings import lake as lake_mod
 from carbonmeter.readings.ingest import IngestError
 from carbonmeter.readings.ledger import ZERO_HASH, chain_hash
 from carbonmeter.readings.retention import RetentionError, verify_archive
+from carbonmeter.rules.loader import builtin_pack_files, load_pack
 from carbonmeter.web.readings import services
 from carbonmeter.web.readings.models import (
     ArchivedPartition,
@@ -29,6 +30,7 @@ from carbonmeter.web.registry.models import MeasuringPoint, Organization, Source
 from .conftest import CREDIT
 
 HEADER = "point,ts,value,unit\n"
+CQ_PACK = next(f for f in builtin_pack_files() if f.parts[-3] == "cq-part1")
 FOUR = (
     HEADER + "P1,2024-01-31 23:30,1.5,t\nP1,2024-01-31 23:45,1.25,t\n"
     "P1,2024-02-01 00:00,1500,kg\nP1,2024-02-01 00:15,2,t\n"
@@ -325,3 +327,33 @@ def test_old_months_are_archived_then_deleted_and_young_ones_never(
     ]
     assert services.verify_ledger().ok  # the deleted files left lawfully; the rest still verifies
     assert ArchivedPartition.objects.filter(deleted_at__isnull=False).count() == 2
+
+
+def test_the_retention_period_is_the_packs_and_settings_only_lengthen_it(
+    plant: Organization, clerk: Any, lake: Path, tmp_path: Path, settings: Any
+) -> None:
+    """6.4.6's five years come from the rule pack (data with provenance); ``CARBONMETER_RETENTION_YEARS``
+    may lengthen the period, never shorten it, and an organization on a pack with a longer period wins."""
+    pack = load_pack(settings.CARBONMETER_DEFAULT_PACK).settings.data_retention_years
+    assert (pack.value, pack.tag) == (5, "seed")
+    settings.CARBONMETER_RETENTION_YEARS = None
+    assert services.retention_years() == 5
+    settings.CARBONMETER_RETENTION_YEARS = 2
+    assert services.retention_years() == 5
+    services.ingest(plant, source="upload", path=write(tmp_path, "a.csv", HEADER + "P1,2019-03-01,1,t\n"))
+    with pytest.raises(RetentionError, match="younger than 5 years"):  # 2 would have allowed it
+        services.archive((2022, 1), tmp_path / "x", today=date(2026, 11, 24))
+    settings.CARBONMETER_RETENTION_YEARS = 8
+    assert services.retention_years() == 8
+    with pytest.raises(RetentionError, match="younger than 8 years"):
+        services.archive((2019, 4), tmp_path / "y", today=date(2026, 11, 24))
+    settings.CARBONMETER_RETENTION_YEARS = None
+    text = CQ_PACK.read_text(encoding="utf-8").replace(
+        "data_retention_years: {value: 5,", "data_retention_years: {value: 10,"
+    )
+    longer = tmp_path / "longer.yaml"
+    longer.write_text(text, encoding="utf-8")
+    plant.pack = str(longer)
+    plant._change_reason = "test"
+    plant.save()
+    assert services.retention_years() == 10

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -96,7 +97,13 @@ class PointProfile(OrgOwned):
         db_comment="instrument producing the data; the validity gate reads its calibrations",
     )
     cems_valid_fraction = models.FloatField(
-        _("CEMS 小时有效分钟比例"), default=0.75, db_comment="an hour is valid with at least this share"
+        _("CEMS 小时有效分钟比例"),
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text=_("留空：采用规则包的取值（cems_hour_valid_fraction）"),
+        db_comment="an hour is valid with at least this share; null: the rule pack's value",
     )
 
     class Meta:
@@ -335,9 +342,9 @@ class QuarantinedRow(OrgOwned):
 class ArchivedPartition(OrgOwned):
     """A month of an organization's lake exported to a verifiable archive (retention, 6.4).
 
-    The files may be deleted from the lake only when the month is older than
-    ``settings.CARBONMETER_RETENTION_YEARS`` and the archive still verifies; the deletion is recorded here,
-    so ``carbonmeter ledger verify`` knows those files left the lake lawfully."""
+    The files may be deleted from the lake only when the month is older than ``services.retention_years()``
+    (the rule packs' ``data_retention_years``) and the archive still verifies; the deletion is recorded
+    here, so ``carbonmeter ledger verify`` knows those files left the lake lawfully."""
 
     year = models.PositiveSmallIntegerField(_("年"), db_comment="partition year (Asia/Shanghai)")
     month = models.PositiveSmallIntegerField(_("月"), db_comment="partition month (Asia/Shanghai)")

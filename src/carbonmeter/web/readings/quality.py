@@ -51,6 +51,7 @@ from carbonmeter.readings import cems, counters, gaps, substitution, validity
 from carbonmeter.readings.lake import HIVE_TYPES
 from carbonmeter.readings.model import Kind, quantities
 from carbonmeter.readings.series import LOCAL, UTC, Sample, Span, period_key, period_span
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.readings.models import CounterEvent, PointProfile
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
@@ -442,6 +443,8 @@ class CemsSummary:
     co2_basis: str | None
     co2_basis_from: str
     valid_fraction: float
+    #: Where ``valid_fraction`` comes from: the point profile, or the rule pack (id@version) with its note.
+    valid_fraction_from: str
     hours: tuple[HourRow, ...]
     #: Why no mass is computed (empty when it is).
     mass_missing: tuple[MassMissing, ...]
@@ -715,6 +718,17 @@ def _extra_float(value: Any) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
+def _valid_fraction(point: MeasuringPoint, profile: PointProfile) -> tuple[float, str]:
+    """The share of valid minutes a CEMS hour needs: the point profile's own, else the organization's rule
+    pack's ``cems_hour_valid_fraction`` (data with provenance), and where it comes from."""
+    if profile.cems_valid_fraction is not None:
+        return profile.cems_valid_fraction, f"profile {point.code}"
+    pack = load_pack(point.organization.pack or settings.CARBONMETER_DEFAULT_PACK)
+    tagged = pack.settings.cems_hour_valid_fraction
+    assert tagged.value is not None  # the pack schema requires it
+    return float(tagged.value), f"{pack.id}@{pack.version} ({tagged.tag}: {tagged.note})"
+
+
 def _cems(point: MeasuringPoint, profile: PointProfile, lake: LakeReader, judged: Span) -> CemsSummary:
     """The stack's hours from its CEMS set: the points of the same stream measuring the five quantities."""
     members = (
@@ -752,6 +766,7 @@ def _cems(point: MeasuringPoint, profile: PointProfile, lake: LakeReader, judged
     if basis is None and stream_extra.get(CO2_BASIS_KEY) in ("wet", "dry"):
         basis, basis_from = str(stream_extra[CO2_BASIS_KEY]), point.stream.code
 
+    fraction, fraction_from = _valid_fraction(point, profile)
     mass_missing: list[MassMissing] = []
     if missing:
         mass_missing.append("cems_set")
@@ -771,7 +786,7 @@ def _cems(point: MeasuringPoint, profile: PointProfile, lake: LakeReader, judged
             end=judged.end,
             duct_area=duct_area or 1.0,
             co2_basis="dry" if basis is None else ("wet" if basis == "wet" else "dry"),
-            valid_fraction=profile.cems_valid_fraction,
+            valid_fraction=fraction,
         )
         with_mass = not mass_missing
         hours = tuple(
@@ -794,7 +809,8 @@ def _cems(point: MeasuringPoint, profile: PointProfile, lake: LakeReader, judged
         duct_area_from=duct_from,
         co2_basis=basis,
         co2_basis_from=basis_from,
-        valid_fraction=profile.cems_valid_fraction,
+        valid_fraction=fraction,
+        valid_fraction_from=fraction_from,
         hours=hours,
         mass_missing=tuple(mass_missing),
     )

@@ -53,6 +53,7 @@ from carbonmeter.readings.ledger import (
     chain_hash,
     verify,
 )
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.readings.models import (
     BATCH_SOURCES,
     ArchivedPartition,
@@ -418,12 +419,25 @@ def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
 
+def retention_years() -> int:
+    """Years nothing in the lake may be deleted before: the longest ``data_retention_years`` of the
+    default rule pack and every organization's pack (6.4.6, data with provenance), lengthened — never
+    shortened — by ``settings.CARBONMETER_RETENTION_YEARS``."""
+    refs = {settings.CARBONMETER_DEFAULT_PACK}
+    refs.update(
+        p for p in Organization.objects.exclude(pack="").values_list("pack", flat=True).distinct() if p
+    )
+    years = max(int(load_pack(ref).settings.data_retention_years.value or 0) for ref in sorted(refs))
+    override = settings.CARBONMETER_RETENTION_YEARS
+    return max(years, override) if override is not None else years
+
+
 def archive(
     before: tuple[int, int], to: Path, *, user: AbstractBaseUser | None = None, today: date | None = None
 ) -> retention.Manifest:
     """Export every partition older than ``before`` (year, month) to ``to``: the files and a manifest of
     their batches and the chain. Refused when ``before`` is within the retention period."""
-    years = settings.CARBONMETER_RETENTION_YEARS
+    years = retention_years()
     root = lake_dir()
     with lake.writer_lock(root):
         lake.recover(root, _committed_paths)
@@ -464,7 +478,7 @@ def delete_archived(
     for anything younger than the retention period, not archived, or whose archive no longer verifies."""
     if not reason.strip():
         raise ValueError("deleting archived data needs a reason")
-    years = settings.CARBONMETER_RETENTION_YEARS
+    years = retention_years()
     root = lake_dir()
     deleted: list[str] = []
     with lake.writer_lock(root):
