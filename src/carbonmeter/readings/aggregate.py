@@ -430,10 +430,8 @@ class _Source:
             t = self.keep(t)
         # keep the y/m partitions that can hold local days in [lo, hi): partition pruning on both backends;
         # the exact bounds are applied to the periods at the end
-        if self.lo is not None:
-            t = t.filter(t.y * 100 + t.m >= _ym(self.lo))
-        if self.hi is not None:
-            t = t.filter(t.y * 100 + t.m <= _ym(self.hi - timedelta(days=1)))
+        if self.lo is not None or self.hi is not None:
+            t = t.filter(_in_range_cond(t, self.lo, self.hi))
         if self.partitions is not None:
             t = _in_partitions(t, self.partitions)
         if self.newest is not None:
@@ -442,19 +440,13 @@ class _Source:
 
     def keep(self, t: ir.Table) -> ir.Table:
         """The point and quantity filters, per row."""
-        t = _filter(t, points=self.points, quantities=self.quantities)
-        return t.filter(t.quantity.isin(self.kinds))
+        return t.filter(_selection(t, self.points, self.quantities, self.kinds))
 
     def keep_sums(self, sums: ir.Table) -> ir.Table:
         """The point and quantity filters on per-batch sums (column ``n``, the row count). On DuckDB a
         per-row string ``IN`` costs about as much as adding the row to the ``GROUP BY``; the sums are few.
         The always-false ``n < 0`` keeps optimizers from pushing the filter back below the aggregation."""
-        ok = sums.quantity.isin(self.kinds)
-        if self.points is not None:
-            ok &= sums.point.isin(sorted(self.points))
-        if self.quantities is not None:
-            ok &= sums.quantity.isin(sorted(self.quantities))
-        return sums.filter(ok | (sums.n < 0))
+        return sums.filter(_selection(sums, self.points, self.quantities, self.kinds) | (sums.n < 0))
 
     def flagged(self, valid: ir.Table | None) -> ir.Table:
         """The relation with ``_unv``: 1 if the reading is outside every validity window of its point."""
@@ -604,12 +596,12 @@ def _selection(
 def _in_range_cond(t: ir.Table, lo: date | None, hi: date | None) -> ir.BooleanValue:
     """Rows of the month partitions that can hold local days in ``[lo, hi)`` (either bound optional)."""
     ym = t.y * 100 + t.m
-    cond: ir.BooleanValue = ibis.literal(True)
+    conds = []
     if lo is not None:
-        cond &= ym >= _ym(lo)
+        conds.append(ym >= _ym(lo))
     if hi is not None:
-        cond &= ym <= _ym(hi - timedelta(days=1))
-    return cond
+        conds.append(ym <= _ym(hi - timedelta(days=1)))
+    return ibis.and_(*conds) if conds else ibis.literal(True)
 
 
 def _overlapping(spans: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -667,15 +659,9 @@ def _interval_totals(source: _Source, period: Period, valid: ir.Table | None) ->
         sums["n_unverified"] = t._unv.sum()
     spans = source.keep_sums(t.group_by([*keys, "batch"]).aggregate(t0=t.ts.min(), t1=t.ts.max(), **sums))
 
-    # A span overlaps another span of the same partition if it starts before an earlier-starting span ends,
-    # or ends after a later-starting one starts.
-    order = [spans.t0, spans.batch]
-    before = ibis.window(group_by=[spans[k] for k in keys], order_by=order, preceding=(None, 1))
-    after = ibis.window(group_by=[spans[k] for k in keys], order_by=order, following=(1, None))
-    spans = spans.mutate(_prev_end=spans.t1.max().over(before), _next_start=spans.t0.min().over(after))
-    overlap = (spans._prev_end >= spans.t0).fill_null(False) | (spans._next_start <= spans.t1).fill_null(
-        False
-    )
+    # a span that overlaps another span of the same partition may hold readings another batch holds too
+    spans = spans.mutate(_overlap=_overlaps(spans, [spans[k] for k in keys]))
+    overlap = spans._overlap
     if period == "day":
         row_level = overlap
         spans = spans.mutate(_row_level=row_level, period_start=period_of_day(spans._day, "day"))

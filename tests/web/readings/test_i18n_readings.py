@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
-from django.urls import reverse
 from django.utils import translation
 
 from carbonmeter.web.registry.models import MeasuringPoint, Organization
@@ -39,34 +36,14 @@ from tests.web.readings.test_quality import (
     slots,
     write_batch,
 )
+from tests.web.test_i18n import CJK, english, keep_language, page
 
-__all__ = ["profiles"]  # the fixture of test_pages.py: hourly coal scales P01.1 and P02.1 (0–100 t/h)
+# fixtures: ``profiles`` of test_pages.py (hourly coal scales P01.1 and P02.1, 0–100 t/h) and the autouse
+# ``keep_language`` of test_i18n.py (each test starts in the default language)
+__all__ = ["keep_language", "profiles"]
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 TAGS = re.compile(r"<[^>]+>")
 SPACE = re.compile(r"\s+")
-
-
-@pytest.fixture(autouse=True)
-def keep_language() -> Iterator[None]:
-    """A request in English leaves English active in the thread; later tests must start in the default."""
-    before = translation.get_language()
-    yield
-    translation.activate(before or settings.LANGUAGE_CODE)
-
-
-def english(client: Client) -> Client:
-    """Switch the client to English the way the navbar does: POST to set_language, which sets the cookie."""
-    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert response.status_code == 302
-    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
-    return client
-
-
-def page(client: Client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, path
-    return response.content.decode()
 
 
 def text(fragment: str) -> str:

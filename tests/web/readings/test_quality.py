@@ -21,7 +21,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from carbonmeter.readings.lake import FILE_SCHEMA
@@ -513,7 +512,7 @@ def test_cems_hour_validity_comes_from_the_pack_unless_the_profile_sets_it(
     """HJ 75's 0.75 is the rule pack's ``cems_hour_valid_fraction`` (with its provenance on the page); a
     point profile may state its own: at 0.6 the hour with 40 of 60 minutes becomes valid."""
     cems_day(lake, org_a)
-    pack = load_pack(org_a.pack or settings.CARBONMETER_DEFAULT_PACK)
+    pack = load_pack(org_a.pack_ref)
     c = judge(org_a, "P25.1").cems
     assert c is not None and c.valid_fraction == pack.settings.cems_hour_valid_fraction.value
     assert c.valid_fraction_from.startswith(f"{pack.id}@{pack.version} (provisional: HJ 75-2017")

@@ -185,11 +185,12 @@ class Cell:
 
 
 @dataclass
-class PointRow:
+class _YearRow:
+    """A row of the year's ledger: one quantity's twelve months (a cell or None), with its unit and year
+    figures derived from them."""
+
     code: str
     name: str
-    stream: str
-    stream_name: str
     quantity: str
     months: list[Cell | None]
 
@@ -204,31 +205,21 @@ class PointRow:
     @property
     def year_availability(self) -> float | None:
         return _availability(self.months)
+
+
+@dataclass(kw_only=True)
+class PointRow(_YearRow):
+    stream: str
+    stream_name: str
 
     @property
     def decreases(self) -> int:
         return sum(c.decreases for c in self.months if c is not None)
 
 
-@dataclass
-class StreamRow:
-    code: str
-    name: str
-    quantity: str
+@dataclass(kw_only=True)
+class StreamRow(_YearRow):
     points: list[str]
-    months: list[Cell | None]
-
-    @property
-    def unit(self) -> str:
-        return unit_of(self.quantity)
-
-    @property
-    def year_total(self) -> float | None:
-        return _sum(self.months)
-
-    @property
-    def year_availability(self) -> float | None:
-        return _availability(self.months)
 
 
 @dataclass
@@ -364,7 +355,7 @@ def year_ledger(org: Organization, year: int, con: Any | None = None) -> YearLed
             if cell is None and slots:
                 cells[i] = Cell(total=None, n=0, expected=slots, availability=0.0)
     ledger.streams = [
-        StreamRow(stream, names.get(stream, ""), quantity, sorted(members[(stream, quantity)]), cells)
+        StreamRow(stream, names.get(stream, ""), quantity, cells, points=sorted(members[(stream, quantity)]))
         for (stream, quantity), cells in sorted(by_stream.items())
     ]
     return ledger

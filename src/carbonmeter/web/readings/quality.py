@@ -723,7 +723,7 @@ def _valid_fraction(point: MeasuringPoint, profile: PointProfile) -> tuple[float
     pack's ``cems_hour_valid_fraction`` (data with provenance), and where it comes from."""
     if profile.cems_valid_fraction is not None:
         return profile.cems_valid_fraction, f"profile {point.code}"
-    pack = load_pack(point.organization.pack or settings.CARBONMETER_DEFAULT_PACK)
+    pack = load_pack(point.organization.pack_ref)
     tagged = pack.settings.cems_hour_valid_fraction
     assert tagged.value is not None  # the pack schema requires it
     return float(tagged.value), f"{pack.id}@{pack.version} ({tagged.tag}: {tagged.note})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,11 @@ class Organization(KeepsExtra, BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def pack_ref(self) -> str:
+        """The rule pack this organization is judged by: its own, else the installation's default."""
+        return self.pack or settings.CARBONMETER_DEFAULT_PACK
 
 
 class OrgOwned(BaseModel):

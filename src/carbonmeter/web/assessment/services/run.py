@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.conf import settings
-
 from carbonmeter.core.assess import assess
 from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
@@ -17,7 +15,7 @@ from carbonmeter.web.registry.models import Organization
 
 def run_assessment(org: Organization, as_of: date, user: Any = None) -> AssessmentRun:
     """Assess ``org`` at ``as_of`` with its pack and keep the §4 document with the pack's version."""
-    pack = load_pack(org.pack or settings.CARBONMETER_DEFAULT_PACK)
+    pack = load_pack(org.pack_ref)
     doc = to_document(assess(build_snapshot(org, as_of), pack, as_of))
     findings = doc["findings"]
     nc = sum(f["severity"] == "nonconformity" for f in findings)
