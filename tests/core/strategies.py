@@ -119,3 +119,27 @@ def in_use_traceable(id: str, point_id: str) -> tuple[Instrument, Calibration]:
 
 
 __all__ = ["date", "in_use_traceable", "plants"]
+
+
+#: Day offsets of a random calibration history around ``AS_OF``: before and after it, with few distinct
+#: values so that same-day records (a pass and a failure, two passes) are common.
+HISTORY_DAYS = st.sampled_from([-800, -400, -366, -365, -200, -31, -30, -1, 0, 1, 30, 200])
+
+
+@st.composite
+def histories(draw: st.DrawFn, instrument: str = "I1", max_size: int = 6) -> list[Calibration]:
+    """One instrument's random records: passes and failures, dated before or after ``AS_OF``, with or
+    without ``valid_until`` (a validity of 0 days up to beyond ``AS_OF``), often on the same day."""
+    out: list[Calibration] = []
+    for _ in range(draw(st.integers(0, max_size))):
+        on = AS_OF + timedelta(days=draw(HISTORY_DAYS))
+        kind = draw(st.sampled_from(["verification", "calibration"]))
+        if draw(st.booleans()):
+            length = draw(st.none() | st.sampled_from([0, 29, 30, 31, 199, 200, 364, 365, 730]))
+            until = None if length is None else on + timedelta(days=length)
+            out.append(
+                Calibration(instrument=instrument, kind=kind, date=on, valid_until=until, result="pass")
+            )
+        else:
+            out.append(Calibration(instrument=instrument, kind=kind, date=on, result="fail"))
+    return out

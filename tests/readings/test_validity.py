@@ -212,3 +212,10 @@ def test_impact_accounts_for_every_tonne(
     assert result.total == pytest.approx(sum(t for _, t in rows))
     assert sum(result.readings.values()) == len(rows)
     assert sum(result.by_failed_record.values()) == pytest.approx(result.tonnes["after_failed"])
+
+
+def test_a_voided_certificate_vouches_for_nothing_after_a_later_short_pass() -> None:
+    """The gate once restated the rule and called these days valid on the certificate the failure voided;
+    it now asks the core (:func:`carbonmeter.core.traceability.trace_day`), as the instrument page does."""
+    records = [*YEAR, failed(D(2025, 6, 15)), passed(D(2025, 6, 20), D(2025, 6, 30))]
+    assert flags(records, D(2025, 6, 25), D(2025, 7, 1)) == ["valid", "no_valid_calibration"]

@@ -15,7 +15,7 @@ from carbonmeter.core.classify import StreamClass, total_emissions
 from carbonmeter.core.equipping import RowResult
 from carbonmeter.core.facts import Facts, establish
 from carbonmeter.core.findings import Finding
-from carbonmeter.core.snapshot import Snapshot
+from carbonmeter.core.snapshot import Calibration, Snapshot
 from carbonmeter.core.traceability import Trace
 from carbonmeter.core.validators import REGISTRY
 from carbonmeter.rules.schema import Pack
@@ -23,7 +23,7 @@ from carbonmeter.rules.schema import Pack
 
 class InstrumentVerdict(NamedTuple):
     id: str
-    trace: Trace
+    trace: Trace[Calibration]
     counted: bool
     accuracy: InstrumentAccuracy
 

@@ -35,14 +35,16 @@ class Facts:
     point_rows: dict[str, str]
     #: Required points and their rows.
     required: dict[str, str]
-    traces: dict[str, Trace]
+    traces: dict[str, Trace[Calibration]]
     accuracy: dict[str, InstrumentAccuracy]
     counted: dict[str, bool]
     equipped: dict[str, bool]
     rows: list[RowResult]
 
 
-def _counted(instrument: Instrument, tr: Trace, acc: InstrumentAccuracy, accuracy_gates: bool) -> bool:
+def _counted(
+    instrument: Instrument, tr: Trace[Calibration], acc: InstrumentAccuracy, accuracy_gates: bool
+) -> bool:
     if instrument.status != "in_use" or not tr.traceable:
         return False
     return not (accuracy_gates and acc.passed is False)

@@ -3,49 +3,69 @@
 An instrument is traceable at ``as_of`` when a passing record covers the date (``date ≤ as_of ≤
 valid_until``, both ends inclusive) and no failing record dated after that pass and on or before ``as_of``
 voids it.  A failed recalibration therefore withdraws the instrument at once, whatever its old certificate
-says.  The verdict keeps the record(s) that decided it, because a verifier asks "which certificate?".
+says.  Records dated after ``as_of`` are not known yet and count for nothing.  A pass and a failure on the
+same day: the pass wins (the instrument was repaired and passed); a pass without ``valid_until`` covers
+no day.  The verdict keeps the record(s) that decided it, because a verifier asks "which certificate?".
+
+This module is the one definition of the rule.  Everything that tells whether an instrument is usable is
+built on it: the engine's findings, the web pages, label, plan, dashboard, API and reminders
+(:func:`state`, through one SQL translation proven equal to :func:`trace` by a property test), and the
+readings validity gate (:func:`trace_day`, the same rule judged with hindsight).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
 
-from carbonmeter.core.snapshot import Calibration
+
+class Dated(Protocol):
+    """What the rule reads from a record; ``core.snapshot.Calibration`` and the web's rows fit."""
+
+    @property
+    def date(self) -> dt.date: ...
+    @property
+    def valid_until(self) -> dt.date | None: ...
+    @property
+    def result(self) -> str: ...
+
+
+R = TypeVar("R", bound=Dated)
 
 #: never: no passing record on or before as_of; expired: the newest pass ended before as_of;
 #: voided: a later failed record withdrew the covering pass.
 Reason = Literal["ok", "never", "expired", "voided"]
 
 
-class Trace(NamedTuple):
+class Trace(NamedTuple, Generic[R]):
     traceable: bool
     reason: Reason
     #: The passing record that covers (or last covered) as_of, if any.
-    record: Calibration | None = None
+    record: R | None = None
     #: The failing record that voided it (reason "voided").
-    failure: Calibration | None = None
+    failure: R | None = None
 
 
-def _key(r: Calibration) -> tuple[date, date]:
+def _key(r: Dated) -> tuple[date, date]:
     return (r.date, r.valid_until or r.date)
 
 
-def _first_failure(failures: Sequence[Calibration], after: date) -> Calibration | None:
+def _first_failure(failures: Sequence[R], after: date) -> R | None:
     later = [r for r in failures if r.date > after]
     return min(later, key=lambda r: r.date) if later else None
 
 
-def trace(records: Sequence[Calibration], as_of: date) -> Trace:
+def trace(records: Sequence[R], as_of: date) -> Trace[R]:
     """Decide traceability from one instrument's records (any order), in one pass over them.
 
     When it is not traceable, the reason is told from the newest pass: voided if a failure followed it,
     otherwise expired — so a repair-and-pass after a failure is never reported as "failed, no pass since".
     """
-    latest: Calibration | None = None  # newest pass on or before as_of
-    covering: Calibration | None = None  # newest pass whose validity includes as_of
-    failures: list[Calibration] = []
+    latest: R | None = None  # newest pass on or before as_of
+    covering: R | None = None  # newest pass whose validity includes as_of
+    failures: list[R] = []
     for r in records:
         if r.date > as_of:
             continue
@@ -68,3 +88,78 @@ def trace(records: Sequence[Calibration], as_of: date) -> Trace:
     if failure is not None:
         return Trace(False, "voided", record=latest, failure=failure)
     return Trace(False, "expired", record=latest)
+
+
+# --- the state people read ------------------------------------------------------------------------------
+
+#: The one vocabulary of an instrument's verification state, shown on every page, the label, the plan,
+#: the dashboard, the API and in reminders (labels ``state.*`` in ``rules/messages.yaml``):
+#: valid 有效 · due_soon 即将到期 · expired 已过期 · failed 复检不合格 · never 无合格记录.
+State = Literal["valid", "due_soon", "expired", "failed", "never"]
+STATES: tuple[State, ...] = ("valid", "due_soon", "expired", "failed", "never")
+#: The states in which the instrument is traceable (usable, counted).
+TRACEABLE_STATES: frozenset[State] = frozenset({"valid", "due_soon"})
+_UNTRACEABLE: dict[Reason, State] = {"never": "never", "expired": "expired", "voided": "failed"}
+
+
+def state(t: Trace[R], as_of: date, due_soon_days: int | None) -> State:
+    """The state of a traced instrument: traceable ones are "due soon" when their covering record ends
+    within ``due_soon_days`` (the pack's ``verification_due_soon_days``; None: never due soon)."""
+    if not t.traceable:
+        return _UNTRACEABLE[t.reason]
+    until = t.record.valid_until if t.record is not None else None
+    if until is not None and due_soon_days is not None and (until - as_of).days <= due_soon_days:
+        return "due_soon"
+    return "valid"
+
+
+def due_date(t: Trace[R]) -> date | None:
+    """The date shown beside the state: the end of the covering pass, or of the last pass."""
+    return t.record.valid_until if t.record is not None else None
+
+
+# --- judged with hindsight: the readings validity gate ----------------------------------------------------
+
+DayFlag = Literal["valid", "after_failed", "no_valid_calibration"]
+
+
+class DayTrace(NamedTuple):
+    flag: DayFlag
+    #: valid: the date of the passing record that covers the day.
+    covered_by: date | None = None
+    #: after_failed: the failed record's date, and the last pass before it (None: no pass before it).
+    failed_on: date | None = None
+    since: date | None = None
+
+
+def trace_day(records: Sequence[R], day: date) -> DayTrace:
+    """Whether what was measured on ``day`` rests on a valid calibration, knowing every record, later
+    ones included.
+
+    :func:`trace` at ``day`` decides, with one addition that only hindsight allows: a failure dated on or
+    after ``day`` with no pass between ``day`` and it (``[day, failure)``) retro-flags the day — the meter
+    may have been out of tolerance since its last good check, and the day of a failure is always flagged
+    (records carry dates, not times).  A day with a passing check is vouched for by that check.
+
+    * ``after_failed`` — voided at ``day`` by an earlier failure (or failed with no pass ever before), or
+      retro-flagged by a later one; ``failed_on`` names the earliest such failure, ``since`` the last pass
+      before it;
+    * ``valid`` — otherwise traceable at ``day``, ``covered_by`` the covering pass;
+    * ``no_valid_calibration`` — otherwise.
+    """
+    t = trace(records, day)
+    if t.reason == "voided" and t.failure is not None and t.record is not None:
+        return DayTrace("after_failed", failed_on=t.failure.date, since=t.record.date)
+    if t.reason == "never":
+        earlier = [r.date for r in records if r.result == "fail" and r.date <= day]
+        if earlier:
+            return DayTrace("after_failed", failed_on=min(earlier))
+    passes = sorted(r.date for r in records if r.result == "pass")
+    for f in sorted(r.date for r in records if r.result == "fail" and r.date >= day):
+        if any(day <= p < f for p in passes):
+            continue
+        before = [p for p in passes if p < f]
+        return DayTrace("after_failed", failed_on=f, since=before[-1] if before else None)
+    if t.traceable and t.record is not None:
+        return DayTrace("valid", covered_by=t.record.date)
+    return DayTrace("no_valid_calibration")

@@ -1,18 +1,18 @@
 """Instrument validity gate: which readings rest on a valid calibration, and what rests on the others.
 
 A reading is judged on its Asia/Shanghai calendar day ``d`` against the records of the instrument that
-produced it (any kind — verification or calibration — and any order):
+produced it (any kind — verification or calibration — and any order).  The rule is the core's
+(:func:`carbonmeter.core.traceability.trace_day`: :func:`~carbonmeter.core.traceability.trace` at ``d``,
+judged with hindsight), not restated here, so a reading and its instrument's page can never disagree:
 
 ``after_failed``
     a failed record ``F`` retro-flags every reading since the last passing record dated before it (``P``):
     the meter may have been out of tolerance since its last good check.  The window is ``P < d ≤ F``, and
-    beyond ``F`` until the next passing record ``N`` (dated on or after ``F``, i.e. after repair):
-    ``d < N``; with no ``N`` it never closes.  No ``P`` means from the beginning.  A day with a passing
-    check is vouched for by that check, except the day of the failure itself, which is always flagged
-    (records carry dates, not times).  This wins over any older certificate still "valid until" later.
+    beyond ``F`` for as long as the instrument stays voided (until a pass after repair); no ``P`` means
+    from the beginning.  The day of the failure itself is always flagged (records carry dates, not times).
 ``valid``
-    otherwise, a passing record covers the day: ``date ≤ d ≤ valid_until`` (both inclusive, as
-    :mod:`carbonmeter.core.traceability` judges).  A pass without ``valid_until`` covers nothing.
+    otherwise, the instrument is traceable on ``d``: a passing record covers the day
+    (``date ≤ d ≤ valid_until``, both inclusive) and no failure after it voids it.
 ``no_valid_calibration``
     neither.
 
@@ -22,7 +22,6 @@ consequence of a failed calibration is shown next to it, not discovered by a ver
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -30,9 +29,10 @@ from typing import Literal, Protocol
 
 from msgspec import Struct
 
+from carbonmeter.core.traceability import DayFlag, trace_day
 from carbonmeter.readings.series import LOCAL
 
-Flag = Literal["valid", "after_failed", "no_valid_calibration"]
+Flag = DayFlag
 FLAGS: tuple[Flag, ...] = ("valid", "after_failed", "no_valid_calibration")
 
 
@@ -73,49 +73,24 @@ class Verdict(Struct, frozen=True, kw_only=True):
         return self.flag == "valid"
 
 
-class _Window(Struct, frozen=True):
-    since: dt.date | None  # exclusive
-    failed_on: dt.date
-    until: dt.date | None  # exclusive; None: open
-
-
 class Gate:
-    """The records of one instrument, prepared once, judging any number of days."""
+    """The records of one instrument, checked once, judging any number of days (each day once)."""
 
     def __init__(self, records: Sequence[CalibrationLike]) -> None:
         for r in records:
             if r.result not in ("pass", "fail"):
                 raise ValueError(f"calibration result must be 'pass' or 'fail', got {r.result!r} on {r.date}")
-        self._passes = sorted((r for r in records if r.result == "pass"), key=lambda r: r.date)
-        pass_dates = [r.date for r in self._passes]
-        windows: list[_Window] = []
-        for f in sorted((r for r in records if r.result == "fail"), key=lambda r: r.date):
-            i = bisect.bisect_left(pass_dates, f.date)  # passes before i are dated before f
-            since = pass_dates[i - 1] if i > 0 else None
-            after = pass_dates[i] if i < len(pass_dates) else None
-            until = None if after is None else max(after, f.date + dt.timedelta(days=1))
-            windows.append(_Window(since, f.date, until))
-        self._windows = windows
+        self._records = tuple(records)
         self._cache: dict[dt.date, Verdict] = {}
 
     def day(self, d: dt.date) -> Verdict:
         """The verdict for one calendar day."""
         if (hit := self._cache.get(d)) is not None:
             return hit
-        verdict = self._judge(d)
+        t = trace_day(self._records, d)
+        verdict = Verdict(day=d, flag=t.flag, covered_by=t.covered_by, failed_on=t.failed_on, since=t.since)
         self._cache[d] = verdict
         return verdict
-
-    def _judge(self, d: dt.date) -> Verdict:
-        for w in self._windows:
-            if (w.since is None or d > w.since) and (w.until is None or d < w.until):
-                return Verdict(day=d, flag="after_failed", failed_on=w.failed_on, since=w.since)
-        covering = [
-            r.date for r in self._passes if r.valid_until is not None and r.date <= d <= r.valid_until
-        ]
-        if covering:
-            return Verdict(day=d, flag="valid", covered_by=max(covering))
-        return Verdict(day=d, flag="no_valid_calibration")
 
 
 def reading_day(ts: dt.datetime) -> dt.date:
