@@ -48,8 +48,10 @@ class Trace(NamedTuple, Generic[R]):
     failure: R | None = None
 
 
-def _key(r: Dated) -> tuple[date, date]:
-    return (r.date, r.valid_until or r.date)
+def _key(r: Dated) -> tuple[date, date, bool]:
+    """Newest first by date, then by the end of its validity; of two otherwise equal passes the one that
+    states its validity (so the order is total on what the rule reads, and SQL can repeat it)."""
+    return (r.date, r.valid_until or r.date, r.valid_until is not None)
 
 
 def _first_failure(failures: Sequence[R], after: date) -> R | None:

@@ -186,3 +186,9 @@ CARBONMETER_DEFAULT_PACK = os.environ.get("CARBONMETER_PACK", "cq-part1")
 CARBONMETER_REMINDER_DAYS = tuple(
     int(d) for d in os.environ.get("CARBONMETER_REMINDER_DAYS", "30,7").split(",") if d.strip()
 )
+#: The display bands of the register's filter and the verification plan: "due within 30 days", "31–60",
+#: "61–90" (ascending day counts).  Display only: whether an instrument is *due soon* is the rule pack's
+#: ``verification_due_soon_days``, never this.
+CARBONMETER_DUE_BANDS = tuple(
+    sorted(int(d) for d in os.environ.get("CARBONMETER_DUE_BANDS", "30,60,90").split(",") if d.strip())
+)
