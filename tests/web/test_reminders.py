@@ -133,17 +133,45 @@ def test_overdue_is_told_once(small: dict[str, Any], mailoutbox: list[Any]) -> N
 
 
 def test_the_newest_pass_decides(small: dict[str, Any], mailoutbox: list[Any]) -> None:
-    """An old lapsed certificate does not make an instrument overdue once a newer pass covers it; a newer
-    failure does not hide the pass (the plan page shows voided instruments); archived records do not count."""
+    """An old lapsed certificate does not make an instrument overdue once a newer pass covers it; archived
+    records and records dated after today do not count."""
     inst = instrument(small["org"], "PD-03")
     record(inst, date(2024, 1, 5), date(2025, 1, 4))
     record(inst, date(2025, 4, 2), TODAY + timedelta(days=7))
-    record(inst, TODAY - timedelta(days=1), None, result="fail")
     newer = record(inst, TODAY - timedelta(days=2), TODAY + timedelta(days=400))
     newer.archive("录入错误")
+    record(inst, TODAY + timedelta(days=3), TODAY + timedelta(days=368))  # booked, not yet done
     send_reminders(TODAY)
     kinds = {(n.instrument, n.kind) for n in Notification.objects.filter(user=small["officer"])}
     assert kinds == {(small["inst"], "due"), (inst, "due")}
+
+
+def test_no_reminder_for_an_instrument_voided_by_a_failure(
+    small: dict[str, Any], mailoutbox: list[Any]
+) -> None:
+    """A failure after the pass voids it (复检不合格): the old certificate's date is no deadline any more,
+    and "due in 7 days" about a voided certificate would be false (it once was sent)."""
+    inst = instrument(small["org"], "PD-05")
+    record(inst, date(2025, 4, 2), TODAY + timedelta(days=7))
+    record(inst, TODAY - timedelta(days=1), None, result="fail")
+    lapsed = instrument(small["org"], "PD-06")
+    record(lapsed, date(2024, 4, 2), TODAY - timedelta(days=5))
+    record(lapsed, TODAY - timedelta(days=1), None, result="fail")
+    send_reminders(TODAY)
+    send_reminders(TODAY + timedelta(days=7))
+    told = {n.instrument for n in Notification.objects.all()}
+    assert inst not in told and lapsed not in told
+    assert small["inst"] in told
+
+
+def test_reminder_texts_come_from_the_catalogue(small: dict[str, Any]) -> None:
+    (due,) = reminders.dues(small["org"], TODAY, (30,))
+    assert due.message("zh") == (
+        "PD-01 电子皮带秤（1#窑头）的检定/校准有效期至 2026-04-01，还有 30 天到期，请及时安排。"
+    )
+    assert due.message("en").startswith(
+        "The verification/calibration of PD-01 电子皮带秤 (1#窑头) is valid until"
+    )
 
 
 def test_only_in_use_instruments_and_recipient_roles(small: dict[str, Any], mailoutbox: list[Any]) -> None:

@@ -85,3 +85,12 @@ def render(code: str, params: dict[str, Any], lang: Lang) -> str:
     """The message of ``code`` in ``lang``; a missing template or parameter is a programming error."""
     tpl: str = catalogue()["messages"][code][lang]
     return tpl.format_map({k: v if type(v) is str else render_param(v, lang) for k, v in params.items()})
+
+
+# --- texts that are not findings (reminders …): section → key → zh/en, in messages.yaml ---------------
+
+
+def text(section: str, key: str, lang: Lang, **params: Any) -> str:
+    """The catalogue's text ``section.key`` in ``lang`` with ``params`` filled in (``{name}``)."""
+    tpl: str = catalogue()[section][key][lang]
+    return tpl.format_map({k: v if type(v) is str else render_param(v, lang) for k, v in params.items()})

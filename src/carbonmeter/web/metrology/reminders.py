@@ -5,9 +5,13 @@ number of days before a verification falls due and when it is overdue".  ``manag
 creates the daily django-q2 ``Schedule`` that calls :func:`send_reminders`; ``manage.py send_reminders
 --today …`` runs (or re-runs) one day by hand.
 
-For every organization, each in-use instrument's newest passing record gives its due date (``valid_until``,
-inclusive).  When that is exactly ``today + N`` for an N of ``settings.CARBONMETER_REMINDER_DAYS`` the
-instrument is "due"; when it is before today it is "overdue".  The recipients are the organization's admins
+For every organization, each in-use instrument's state is the core's rule
+(:func:`carbonmeter.web.registry.validity.with_state`, as on every page).  A traceable instrument whose
+covering record ends (``valid_until``, inclusive) exactly on ``today + N`` for an N of
+``settings.CARBONMETER_REMINDER_DAYS`` is "due"; an expired one is "overdue".  An instrument whose pass a
+later failure voided (复检不合格) gets no reminder: its certificate no longer counts, so there is nothing
+to renew on time — the plan and the dashboard show it as failed.  The texts are the catalogue's
+(``reminders`` in ``rules/messages.yaml``).  The recipients are the organization's admins
 and metrology officers.  Each gets one :class:`Notification` per instrument, kind and due date — the
 model's unique constraint — and at most one e-mail per run, listing only what is new to them.  So running
 the job twice, or the cluster firing it twice, tells nobody anything twice.
@@ -30,18 +34,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import DateField, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from carbonmeter.web.metrology.models import Calibration, Notification
+from carbonmeter.core.traceability import TRACEABLE_STATES
+from carbonmeter.rules.messages import Lang, text
+from carbonmeter.web.metrology.models import Notification
+from carbonmeter.web.registry import validity
 from carbonmeter.web.registry.models import Instrument, Organization
 
 logger = logging.getLogger(__name__)
 
 #: Roles of an organization that are told (they plan and book verifications).
 RECIPIENT_ROLES = ("org_admin", "metrology_officer")
+#: The language reminders are written in (Chinese, the first language).
+LANG: Lang = "zh"
 #: The history's change reason for rows the job writes.
-REASON = "检定到期提醒"
+REASON = text("reminders", "reason", LANG)
 #: The task the daily schedule runs (``setup_schedules``).
 TASK = "carbonmeter.web.metrology.reminders.send_reminders"
 
@@ -59,43 +68,36 @@ class Due:
     due: date
     days: int
 
-    def message(self) -> str:
+    def message(self, lang: Lang = LANG) -> str:
         i = self.instrument
-        what = f"{i.code} {i.name}".strip() + (f"（{i.location}）" if i.location else "")
-        if self.kind == "overdue":
-            return f"{what}的检定/校准有效期已于 {self.due.isoformat()} 届满，现已过期，请尽快安排检定/校准。"
-        return f"{what}的检定/校准有效期至 {self.due.isoformat()}，还有 {self.days} 天到期，请及时安排。"
+        key = "instrument_at" if i.location else "instrument"
+        what = text("reminders", key, lang, code=i.code, name=i.name, location=i.location).strip()
+        return text("reminders", self.kind, lang, what=what, due=self.due.isoformat(), days=self.days)
 
 
 def instruments_with_due(org: Organization, today: date) -> QuerySet[Instrument]:
-    """The organization's in-use instruments, each annotated with ``due``: the ``valid_until`` of its newest
-    passing record dated on or before ``today`` (newest by date, then validity — as the engine orders them),
-    or None when it never passed."""
-    newest_pass = Calibration.objects.filter(
-        instrument=OuterRef("pk"),
-        archived=False,
-        result="pass",
-        valid_until__isnull=False,
-        date__lte=today,
-    ).order_by("-date", "-valid_until", "-pk")
-    return (
-        Instrument.objects.filter(organization=org, archived=False, status="in_use")
-        .annotate(due=Subquery(newest_pass.values("valid_until")[:1], output_field=DateField()))
-        .order_by("code")
-    )
+    """The organization's in-use instruments, each annotated with its ``state`` and ``valid_until`` by the
+    core's rule (records dated after ``today`` do not count; a failure after the pass voids it)."""
+    return validity.with_state(
+        Instrument.objects.filter(organization=org, archived=False, status="in_use"),
+        today,
+        validity.due_soon_days(org),
+    ).order_by("code")
 
 
 def dues(org: Organization, today: date, lead_days: tuple[int, ...]) -> list[Due]:
-    """What to tell about ``org`` on ``today``: due in exactly one of ``lead_days`` days, or overdue."""
+    """What to tell about ``org`` on ``today``: traceable and due in exactly one of ``lead_days`` days, or
+    expired.  Failed (voided) and never-verified instruments are not reminders' business."""
     wanted = {today + timedelta(days=n) for n in lead_days if n >= 0}
     out = []
     for inst in instruments_with_due(org, today):
-        due: date | None = getattr(inst, "due", None)
+        due: date | None = getattr(inst, "valid_until", None)
+        current: str = getattr(inst, "state", "")
         if due is None:
             continue
-        if due < today:
+        if current == "expired":
             out.append(Due(inst, "overdue", due, (due - today).days))
-        elif due in wanted:
+        elif current in TRACEABLE_STATES and due in wanted:
             out.append(Due(inst, "due", due, (due - today).days))
     return out
 
@@ -143,22 +145,22 @@ def _notify(user: Any, org: Organization, items: list[Due]) -> list[Due]:
 
 
 def _mail(user: Any, org: Organization, items: list[Due]) -> None:
-    """One e-mail listing ``items`` (overdue first), in Chinese."""
+    """One e-mail listing ``items`` (overdue first), in the reminders' language."""
     overdue = [d for d in items if d.kind == "overdue"]
     due = [d for d in items if d.kind == "due"]
-    lines = [f"{user.get_full_name() or user.get_username()}，您好：", ""]
+    lines = [text("reminders", "greeting", LANG, name=user.get_full_name() or user.get_username()), ""]
     if overdue:
         lines += [
-            f"以下 {len(overdue)} 台计量器具的检定/校准已过期：",
+            text("reminders", "overdue_head", LANG, n=len(overdue)),
             *(f"  · {d.message()}" for d in overdue),
         ]
         lines.append("")
     if due:
-        lines += [f"以下 {len(due)} 台计量器具的检定/校准即将到期：", *(f"  · {d.message()}" for d in due)]
+        lines += [text("reminders", "due_head", LANG, n=len(due)), *(f"  · {d.message()}" for d in due)]
         lines.append("")
-    lines.append(f"单位：{org.name}")
-    lines.append("此邮件由碳计量器具配备与管理系统自动发送，请勿直接回复。")
-    subject = f"【检定到期提醒】{org.name}：{len(overdue)} 台已过期，{len(due)} 台即将到期"
+    lines.append(text("reminders", "organization", LANG, org=org.name))
+    lines.append(text("reminders", "footer", LANG))
+    subject = text("reminders", "subject", LANG, org=org.name, overdue=len(overdue), due=len(due))
     send_mail(subject, "\n".join(lines), None, [user.email], fail_silently=False)
 
 

@@ -13,45 +13,44 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import (
-    Case,
-    CharField,
-    DateField,
     F,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry import validity
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, SourceStream
 from carbonmeter.web.terms import term_label
 
 #: Statuses whose instruments must be kept verified: in use now, or ready to be put in use (standby).
 PLANNED_STATUSES: Final = ("in_use", "standby")
 
-#: The plan's groups in the order a planner works through them, each with the days-left bound it stops at.
-#: "overdue" also takes instruments whose newest pass was voided by a later failed record (6.3.7).
-GROUPS: Final[tuple[tuple[str, Promise], ...]] = (
-    ("overdue", _("已过期")),
-    ("d30", _("30天内到期")),
-    ("d60", _("31–60天内到期")),
-    ("d90", _("61–90天内到期")),
-    ("later", _("90天以后到期")),
-    ("never", _("无合格检定/校准记录")),
-)
-_WINDOWS: Final = (("d30", 30), ("d60", 60), ("d90", 90))
+
+#: The plan's groups in the order a planner works through them: the untraceable first (failed
+#: re-verification, expired), then the traceable by display band (``settings.CARBONMETER_DUE_BANDS``),
+#: then those never verified.  Each item also shows its state (the core's rule, one vocabulary).
+def groups() -> list[tuple[str, str]]:
+    """``(key, label)`` of the plan's groups, labels in the active language."""
+    last = settings.CARBONMETER_DUE_BANDS[-1] if settings.CARBONMETER_DUE_BANDS else 0
+    return [
+        ("failed", validity.state_label("failed")),
+        ("expired", validity.state_label("expired")),
+        *validity.band_choices(),
+        ("later", gettext("%(n)s天以后到期") % {"n": last}),
+        ("never", validity.state_label("never")),
+    ]
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,15 @@ class PlanItem:
     last_date: date | None
     last_kind: str | None
     valid_until: date | None
-    #: A failed record dated after the newest pass (and not in the future): the pass no longer counts.
-    voided: bool
+    #: The verification state today (core.traceability.State).
+    state: str
     group: str
     days_left: int | None
+
+    @property
+    def voided(self) -> bool:
+        """A failed record dated after the newest pass (and not in the future): the pass no longer counts."""
+        return self.state == "failed"
 
     @property
     def status_label(self) -> str:
@@ -81,7 +85,7 @@ class PlanItem:
 @dataclass(frozen=True)
 class PlanGroup:
     key: str
-    label: Promise
+    label: str
     items: list[PlanItem]
 
 
@@ -103,37 +107,24 @@ def _month_bounds(month: date) -> tuple[date, date]:
 
 
 def planned_instruments(user: Any, org: Organization, today: date) -> QuerySet[Instrument]:
-    """The org's in-use and standby instruments, each annotated in the same query with its newest passing
-    record (``last_date``, ``last_kind``, ``valid_until``), its newest failure up to today (``last_fail``)
-    and its plan group (``due_group``) — so a plant of 20,000 instruments is one query, not 20,000."""
-    calibrations = scope_for(user, Calibration)
-    passes = calibrations.filter(instrument=OuterRef("pk"), result="pass").order_by("-date", "-id")
-    fails = calibrations.filter(instrument=OuterRef("pk"), result="fail", date__lte=today).order_by("-date")
-    windows = [When(valid_until__lte=today + timedelta(days=days), then=Value(key)) for key, days in _WINDOWS]
-    return (
-        scope_for(user, Instrument)
-        .filter(organization=org, status__in=PLANNED_STATUSES)
-        .annotate(
-            last_date=Subquery(passes.values("date")[:1], output_field=DateField()),
-            last_kind=Subquery(passes.values("kind")[:1], output_field=CharField()),
-            valid_until=Subquery(passes.values("valid_until")[:1], output_field=DateField()),
-            last_fail=Subquery(fails.values("date")[:1], output_field=DateField()),
-        )
-        .annotate(
-            due_group=Case(
-                When(valid_until__isnull=True, then=Value("never")),
-                When(Q(valid_until__lt=today) | Q(last_fail__gt=F("last_date")), then=Value("overdue")),
-                *windows,
-                default=Value("later"),
-                output_field=CharField(),
-            )
-        )
-        .order_by(F("valid_until").asc(nulls_last=True), "code")
-    )
+    """The org's in-use and standby instruments, each annotated in the same query with its state, the
+    deciding pass (``trace_date``, ``trace_kind``) and ``valid_until`` (:func:`validity.with_state`, the
+    core's rule) — so a plant of 20,000 instruments is one query, not 20,000."""
+    return validity.with_state(
+        scope_for(user, Instrument).filter(organization=org, status__in=PLANNED_STATUSES),
+        today,
+        validity.due_soon_days(org),
+    ).order_by(F("valid_until").asc(nulls_last=True), "code")
+
+
+def _group(state: str, valid_until: date | None, today: date) -> str:
+    if state in ("failed", "expired", "never"):
+        return state
+    return validity.band_of(valid_until, today) or "later"
 
 
 def calibration_plan(user: Any, org: Organization, today: date, month: date | None = None) -> Plan:
-    """What falls due, grouped overdue / within 30, 60, 90 days / later / never verified.
+    """What falls due, grouped failed / expired / within each display band / later / never verified.
 
     ``month`` keeps only the instruments whose validity ends in that month (what to book with the agency
     for that month); the groups are still counted from ``today``.
@@ -142,35 +133,26 @@ def calibration_plan(user: Any, org: Organization, today: date, month: date | No
     if month is not None:
         # Q, not a keyword: the annotation is unknown to the type checker's view of the model.
         rows = rows.filter(Q(valid_until__range=_month_bounds(month)))
-    by_group: dict[str, list[PlanItem]] = {key: [] for key, _label in GROUPS}
-    fields = (
-        "code",
-        "name",
-        "status",
-        "location",
-        "last_date",
-        "last_kind",
-        "valid_until",
-        "last_fail",
-        "due_group",
-    )
+    plan_groups = groups()
+    by_group: dict[str, list[PlanItem]] = {key: [] for key, _label in plan_groups}
+    fields = ("code", "name", "status", "location", "trace_date", "trace_kind", "valid_until", "state")
     for i in rows.values(*fields):
-        voided = bool(i["last_fail"] and i["last_date"] and i["last_fail"] > i["last_date"])
-        by_group[i["due_group"]].append(
+        group = _group(i["state"], i["valid_until"], today)
+        by_group[group].append(
             PlanItem(
                 code=i["code"],
                 name=i["name"],
                 status=i["status"],
                 location=i["location"],
-                last_date=i["last_date"],
-                last_kind=i["last_kind"],
+                last_date=i["trace_date"],
+                last_kind=i["trace_kind"],
                 valid_until=i["valid_until"],
-                voided=voided,
-                group=i["due_group"],
+                state=i["state"],
+                group=group,
                 days_left=(i["valid_until"] - today).days if i["valid_until"] else None,
             )
         )
-    return Plan(today, month, [PlanGroup(key, label, by_group[key]) for key, label in GROUPS])
+    return Plan(today, month, [PlanGroup(key, label, by_group[key]) for key, label in plan_groups])
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from carbonmeter.web.accounts.scope import writable_orgs
 from carbonmeter.web.base import BaseModel
 from carbonmeter.web.registry.models import Attachment, Instrument, SealEvent
 from carbonmeter.web.registry.queries import SORTS, RegisterFilter
+from carbonmeter.web.registry.validity import STATE_CHOICES, band_choices
 from carbonmeter.web.terms import term_choices
 
 #: Chinese names of the instrument types the demo and the workbook use.  ``Instrument.type`` is free
@@ -67,14 +68,8 @@ TYPE_LABELS: Final[dict[str, Any]] = {
     "meter_field_tester": _("电能表现场校验仪"),
 }
 
-DUE_CHOICES: Final = [
-    ("overdue", _("已过期")),
-    ("due30", _("30天内到期")),
-    ("due60", _("31–60天到期")),
-    ("due90", _("61–90天到期")),
-    ("ok", _("90天以上有效")),
-    ("never", _("无合格记录")),
-]
+#: The states an instrument's verification can be in (the dashboard's cards link to them).
+DUE_CHOICES: Final = STATE_CHOICES
 
 PAGE_SIZE: Final = 50
 
@@ -92,7 +87,8 @@ class RegisterFilterForm(forms.Form):
         label=_("状态"), required=False, choices=[("", _("全部状态")), *term_choices("status")]
     )
     type = forms.ChoiceField(label=_("类型"), required=False)
-    due = forms.ChoiceField(label=_("有效期"), required=False, choices=[("", _("全部")), *DUE_CHOICES])
+    #: A state, or a display band of ``settings.CARBONMETER_DUE_BANDS`` (set per request in ``__init__``).
+    due = forms.ChoiceField(label=_("有效期"), required=False)
     sort = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, types: list[str], **kwargs: Any) -> None:
@@ -100,6 +96,9 @@ class RegisterFilterForm(forms.Form):
         field = self.fields["type"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("全部类型")), *((t, type_label(t)) for t in types)]
+        due = self.fields["due"]
+        assert isinstance(due, forms.ChoiceField)
+        due.choices = [("", _("全部")), *STATE_CHOICES, *band_choices()]
 
     def clean_sort(self) -> str:
         sort: str = self.cleaned_data.get("sort") or "code"

@@ -5,23 +5,21 @@ its user may not read.  The register has to stay fast at 10,000 instruments: it 
 (the validity of each instrument is a correlated subquery, its due state a ``CASE`` on it), filtered,
 sorted and paginated by the database; the measuring points are prefetched for the shown page only.
 
-Validity is the ``valid_until`` of the instrument's latest passing verification/calibration record (by
-date).  The due state counts an instrument as overdue also when a failed record dated after that pass (and
-not after today) voids it (6.3.7, contract §5.4), the same rule as the verification plan
-(:mod:`carbonmeter.web.metrology.services`), so the dashboard, the register and the plan agree.
+An instrument's verification state (有效 / 即将到期 / 已过期 / 复检不合格 / 无合格记录) is the core's rule
+(:mod:`carbonmeter.core.traceability`) through :mod:`carbonmeter.web.registry.validity`: the register's
+annotation and the instrument page's own records give the same answer, and so do the label, the plan,
+the dashboard's counts, the API and the reminders.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any, Final, Literal
+from datetime import date
+from typing import Any, Final
 
 from django.db.models import (
     Case,
-    CharField,
-    DateField,
     F,
     OuterRef,
     Prefetch,
@@ -33,11 +31,13 @@ from django.db.models import (
 )
 from django.db.models.expressions import OrderBy
 
+from carbonmeter.core.traceability import STATES, State
 from carbonmeter.rules.loader import PackError, load_pack
 from carbonmeter.rules.messages import Lang, label_text
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry import validity
 from carbonmeter.web.registry.models import (
     Attachment,
     Component,
@@ -46,19 +46,6 @@ from carbonmeter.web.registry.models import (
     Organization,
     SealEvent,
 )
-
-DueState = Literal["overdue", "due30", "due60", "due90", "ok", "never"]
-
-#: Due states as day offsets from today, both ends inclusive (None = open).  The register's filter, its
-#: badges and the dashboard's counts are all built from this one table, so they always agree.
-DUE_BANDS: Final[dict[DueState, tuple[int | None, int | None]]] = {
-    "overdue": (None, -1),
-    "due30": (0, 30),
-    "due60": (31, 60),
-    "due90": (61, 90),
-    "ok": (91, None),
-}
-DUE_STATES: Final[tuple[DueState, ...]] = (*DUE_BANDS, "never")
 
 #: Register columns that may be sorted on (GET ``sort``, ``-`` prefix for descending) → model field or
 #: annotation.  Anything else is ignored, so a crafted ``sort`` cannot reach other fields.
@@ -86,58 +73,6 @@ SEARCH_FIELDS: Final[tuple[str, ...]] = (
     "location",
     "manufacturer",
 )
-
-
-def due_q(state: DueState, today: date) -> Q:
-    """The condition for one due state on :func:`with_validity`'s annotations (the SQL of the rule)."""
-    if state == "never":
-        return Q(valid_until__isnull=True)
-    if state == "overdue":
-        return Q(valid_until__isnull=False) & (Q(valid_until__lt=today) | Q(latest_result="fail"))
-    lo, hi = DUE_BANDS[state]
-    q = Q(latest_result="pass")
-    if lo is not None:
-        q &= Q(valid_until__gte=today + timedelta(days=lo))
-    if hi is not None:
-        q &= Q(valid_until__lte=today + timedelta(days=hi))
-    return q
-
-
-def due_state(valid_until: date | None, today: date, voided: bool = False) -> DueState:
-    """The due state of one instrument (the same rule as :func:`due_q`, in Python)."""
-    if valid_until is None:
-        return "never"
-    if voided:
-        return "overdue"
-    days = (valid_until - today).days
-    for state, (lo, hi) in DUE_BANDS.items():
-        if (lo is None or days >= lo) and (hi is None or days <= hi):
-            return state
-    raise AssertionError("DUE_BANDS must cover every day")  # pragma: no cover
-
-
-def with_validity(qs: QuerySet[Instrument], today: date) -> QuerySet[Instrument]:
-    """Annotate ``valid_until`` (of the latest passing live record), ``latest_result`` and ``due``.
-
-    ``latest_result`` is the result of the newest record among the passes and the failures up to today,
-    a pass winning a tie: it is ``"fail"`` exactly when a failure dated after the latest pass voids it.
-    Two correlated subqueries per instrument, so a filter on the due state stays cheap at 10,000
-    instruments; ``due`` (a :data:`DueState`, a ``CASE`` over them) is meant for the rows shown.  The
-    records are correlated to instruments the caller has scoped, so they need no scope of their own.
-    """
-    records = Calibration.objects.filter(instrument=OuterRef("pk"), archived=False)
-    passes = records.filter(result="pass").order_by("-date", "-id")
-    latest = records.filter(Q(result="pass") | Q(result="fail", date__lte=today)).order_by("-date", "-result")
-    return qs.annotate(
-        valid_until=Subquery(passes.values("valid_until")[:1], output_field=DateField()),
-        latest_result=Subquery(latest.values("result")[:1], output_field=CharField()),
-    ).annotate(
-        due=Case(
-            *(When(due_q(state, today), then=Value(state)) for state in DUE_STATES),
-            default=Value("never"),
-            output_field=CharField(),
-        )
-    )
 
 
 # --- the register (Table B.1) ------------------------------------------------------------------------
@@ -170,7 +105,9 @@ def register(user: Any, org: Organization, f: RegisterFilter, today: date) -> Qu
     The caller paginates it (the database does the LIMIT); the points of the rows fetched are loaded by
     one prefetch query, whatever the page size.
     """
-    qs = with_validity(scope_for(user, Instrument).filter(organization=org), today)
+    qs = validity.with_state(
+        scope_for(user, Instrument).filter(organization=org), today, validity.due_soon_days(org)
+    )
     for term in f.q.split():
         match = Q()
         for name in SEARCH_FIELDS:
@@ -180,8 +117,10 @@ def register(user: Any, org: Organization, f: RegisterFilter, today: date) -> Qu
         qs = qs.filter(status=f.status)
     if f.type:
         qs = qs.filter(type=f.type)
-    if f.due in DUE_STATES:
-        qs = qs.filter(due_q(f.due, today))
+    if f.due in STATES:
+        qs = qs.filter(validity.state_q(f.due))
+    elif (band := validity.band_q(f.due, today)) is not None:
+        qs = qs.filter(band)
     if f.sort.removeprefix("-") == "points":
         through = Instrument.points.through.objects.filter(
             instrument_id=OuterRef("pk"), measuringpoint__archived=False
@@ -295,13 +234,22 @@ def findings_by_clause(run: AssessmentRun, lang: Lang) -> list[ClauseCount]:
     ]
 
 
+#: The states the dashboard counts (cards linking to the register filtered by them).
+DUE_CARD_STATES: Final[tuple[State, ...]] = ("failed", "expired", "due_soon", "never")
+
+
 def due_counts(user: Any, org: Organization, today: date) -> dict[str, int]:
-    """In-use instruments per due state: one query of two dates/results per instrument, counted here
-    (a filtered COUNT per state would repeat the correlated subqueries once per state)."""
-    qs = with_validity(scope_for(user, Instrument).filter(organization=org, status="in_use"), today)
-    counts: dict[str, int] = dict.fromkeys(DUE_STATES, 0)
-    for valid_until, latest in qs.values_list(F("valid_until"), F("latest_result")):
-        counts[due_state(valid_until, today, voided=latest == "fail")] += 1
+    """In-use instruments per state (:data:`DUE_CARD_STATES`): one query of one annotated value per
+    instrument, counted here (a filtered COUNT per state would repeat the correlated subqueries)."""
+    qs = validity.with_state(
+        scope_for(user, Instrument).filter(organization=org, status="in_use"),
+        today,
+        validity.due_soon_days(org),
+    )
+    counts: dict[str, int] = dict.fromkeys(DUE_CARD_STATES, 0)
+    for value in qs.values_list(F("state"), flat=True):
+        if value in counts:
+            counts[value] += 1
     return counts
 
 
@@ -331,9 +279,8 @@ def find_instrument(user: Any, code: str, current: Organization) -> Instrument |
 @dataclass
 class InstrumentPage:
     instrument: Instrument
-    valid_until: date | None
-    #: A failed record after the latest pass: the instrument is no longer traceable (6.3.7).
-    voided: bool
+    #: Its verification state today and the records that decided it (the core's rule).
+    standing: validity.Standing
     components: list[Component]
     points: list[MeasuringPoint]
     calibrations: list[Calibration]
@@ -395,14 +342,10 @@ def instrument_page(user: Any, inst: Instrument, today: date) -> InstrumentPage:
     """Everything the instrument page shows, each list from the user's scope."""
     own = {"instrument": inst}
     calibrations = list(scope_for(user, Calibration).filter(**own).order_by("-date", "-id"))
-    last = next((c for c in calibrations if c.result == "pass"), None)
-    voided = last is not None and any(
-        c.result == "fail" and last.date < c.date <= today for c in calibrations
-    )
+    horizon = validity.due_soon_days(inst.organization)
     return InstrumentPage(
         instrument=inst,
-        valid_until=last.valid_until if last else None,
-        voided=voided,
+        standing=validity.standing(calibrations, today, horizon),
         components=list(scope_for(user, Component).filter(**own).order_by("id")),
         points=list(
             scope_for(user, MeasuringPoint).filter(instruments=inst).select_related("stream").order_by("code")
@@ -416,36 +359,32 @@ def instrument_page(user: Any, inst: Instrument, today: date) -> InstrumentPage:
 
 # --- the label ---------------------------------------------------------------------------------------
 
-LabelState = Literal["qualified", "limited", "stopped"]
-
 
 @dataclass(frozen=True)
 class Label:
     instrument: Instrument
-    state: LabelState
-    valid_until: date | None
+    state: validity.LabelState
+    standing: validity.Standing
+    #: The assessment run whose accuracy finding decided 合格 / 准用 (None: no run judged it).
+    run: AssessmentRun | None
 
-
-def label_state(status: str, traceable: bool, by_calibration: bool) -> LabelState:
-    """The three-colour label of common metrology practice.
-
-    * 停用 (red): not in use or standby (stopped, sealed, scrapped), or not traceable today (never
-      verified, expired, or a failed record after the last pass);
-    * 准用 (yellow): traceable through a calibration (校准) rather than a verification (检定): the
-      certificate gives results, the user has confirmed them fit for the use;
-    * 合格 (green): traceable through a passed verification.
-    """
-    if status not in ("in_use", "standby") or not traceable:
-        return "stopped"
-    return "limited" if by_calibration else "qualified"
+    @property
+    def valid_until(self) -> date | None:
+        return self.standing.valid_until
 
 
 def instrument_label(user: Any, inst: Instrument, today: date) -> Label:
-    """The label of one instrument, judged today with the contract's traceability rule (§5.4)."""
-    records = scope_for(user, Calibration).filter(instrument=inst, date__lte=today).order_by("-date", "-id")
-    last_pass = records.filter(result="pass").first()
-    failed_after = last_pass is not None and records.filter(result="fail", date__gt=last_pass.date).exists()
-    valid_until = last_pass.valid_until if last_pass else None
-    traceable = bool(last_pass and valid_until and valid_until >= today and not failed_after)
-    by_calibration = bool(last_pass and last_pass.kind == "calibration")
-    return Label(inst, label_state(inst.status, traceable, by_calibration), valid_until)
+    """The label of one instrument, derived from its state today (:func:`validity.label_state`).
+
+    Accuracy comes from the organization's latest assessment run: the core's accuracy module judged the
+    instrument against the requirement of each point it serves there (the web holds no other judgment of
+    it).  An instrument that run did not judge is taken as meeting it: the label never claims a
+    restriction nobody established.
+    """
+    records = list(scope_for(user, Calibration).filter(instrument=inst))
+    current = validity.standing(records, today, validity.due_soon_days(inst.organization))
+    run = latest_run(user, inst.organization)
+    accuracy = validity.accuracy_verdicts(run.document if run else None)
+    ok = accuracy.get(inst.code)
+    label = validity.label_state(inst.status, current.state, ok)
+    return Label(inst, label, current, run if inst.code in accuracy else None)

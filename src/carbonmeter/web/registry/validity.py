@@ -45,6 +45,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.functional import lazy
+from django.utils.translation import get_language, gettext
 
 from carbonmeter.core.traceability import STATES, TRACEABLE_STATES, State, due_date, state, trace
 from carbonmeter.rules.loader import load_pack
@@ -61,9 +63,19 @@ def due_soon_days(org: Organization) -> int | None:
     return value
 
 
-def state_label(value: str, lang: Lang) -> str:
-    """The catalogue's words for a state (``labels.state`` in ``rules/messages.yaml``)."""
-    return label_text(f"state.{value}", lang)
+def state_label(value: str, lang: Lang | None = None) -> str:
+    """The catalogue's words for a state (``labels.state`` in ``rules/messages.yaml``), in ``lang`` or
+    the active language."""
+    return label_text(f"state.{value}", lang or active_lang())
+
+
+def active_lang() -> Lang:
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+#: ``(state, label)`` in the order of :data:`~carbonmeter.core.traceability.STATES`; the labels are
+#: looked up in the catalogue when shown, in the language of the request.
+STATE_CHOICES: Final[list[tuple[str, Any]]] = [(s, lazy(state_label, str)(s)) for s in STATES]
 
 
 # --- one instrument ------------------------------------------------------------------------------------
@@ -184,6 +196,18 @@ def band_q(key: str, today: date) -> Q | None:
                 valid_until__range=(today + timedelta(days=lo), today + timedelta(days=hi))
             )
     return None
+
+
+def band_label(lo: int, hi: int) -> str:
+    """「30天内到期」, 「31–60天内到期」 in the active language."""
+    if lo == 0:
+        return gettext("%(hi)s天内到期") % {"hi": hi}
+    return gettext("%(lo)s–%(hi)s天内到期") % {"lo": lo, "hi": hi}
+
+
+def band_choices() -> list[tuple[str, str]]:
+    """``(key, label)`` of the display bands, for the register's filter."""
+    return [(key, band_label(lo, hi)) for key, lo, hi in bands()]
 
 
 def band_of(valid_until: date | None, today: date) -> str | None:

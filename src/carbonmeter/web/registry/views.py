@@ -110,7 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if run is None and queries.may_run_assessment(request.user, org):
         run = run_assessment(org, today, request.user)
     board = queries.dashboard(request.user, org, run, today, _lang())
-    due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state != "ok"]
+    due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state in board.due]
     context = {"org": org, "board": board, "chart": board.chart(), "due_cards": due_cards, "today": today}
     return render(request, "registry/dashboard.html", context)
 
@@ -187,7 +187,7 @@ def _instrument_page(
         "i": inst,
         "type_label": type_label(inst.type) if inst.type else "",
         "page": page,
-        "due": queries.due_state(page.valid_until, today, page.voided),
+        "standing": page.standing,
         "asset_mismatch": asset is not None and asset != inst.asset_no,
         "scanned_asset": asset,
         **forms,
