@@ -119,3 +119,18 @@ def test_a_reason_longer_than_the_history_column_is_refused_before_writing(org_a
     inst._change_reason = "因" * REASON_MAX_LENGTH
     inst.save()
     assert inst.history.count() == before + 1
+
+
+def test_reporting_year_defaults_to_the_previous_calendar_year(db: Any) -> None:
+    """No year written into the model (issue 9, item 7): the default is taken from the calendar when the
+    organization is created, so next January's new unit reports on the year just ended."""
+    from django.utils import timezone
+
+    from carbonmeter.web.registry.models import previous_year
+
+    field = Organization._meta.get_field("reporting_year")
+    assert field.default is previous_year
+    org = Organization(name="新单位", credit_code="91500000000000009Z")
+    org._change_reason = "test"
+    org.save()
+    assert org.reporting_year == timezone.localdate().year - 1

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,13 @@ def choices(enum: str) -> list[tuple[str, Promise]]:
     return term_choices(enum)
 
 
+def previous_year() -> int:
+    """The default reporting year of a new organization: the calendar year before today (Asia/Shanghai),
+    the year a key emission unit reports on during the current one. A callable, not a year written into
+    the model, so the default moves with the calendar."""
+    return timezone.localdate().year - 1
+
+
 class Organization(KeepsExtra, BaseModel):
     name = models.CharField(_("单位名称"), max_length=200, db_comment="legal name of the emission unit")
     credit_code = models.CharField(
@@ -34,7 +42,9 @@ class Organization(KeepsExtra, BaseModel):
     )
     key_emission_unit = models.BooleanField(_("重点排放单位"), default=True, db_comment="on the key list")
     pack = models.CharField(_("规则包"), max_length=100, blank=True, db_comment="rule pack; blank = default")
-    reporting_year = models.PositiveIntegerField(_("报告年度"), default=2025, db_comment="year reported on")
+    reporting_year = models.PositiveIntegerField(
+        _("报告年度"), default=previous_year, db_comment="year reported on (default: the previous year)"
+    )
 
     org_path: ClassVar[str] = ""
 
