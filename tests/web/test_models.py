@@ -10,8 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
-from carbonmeter.web.accounts.models import ApiToken
+from carbonmeter.web.accounts.models import ApiToken, LoginThrottle
 from carbonmeter.web.accounts.scope import scope_for
+from carbonmeter.web.accounts.throttle import hit
 from carbonmeter.web.base import REASON_MAX_LENGTH, BaseModel, RecordDeletionError
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.models import Instrument, Organization
@@ -59,6 +60,9 @@ def test_delete_is_refused(model: type[Model], org_a: Organization, users: dict[
     row = model._default_manager.filter(pk__in=pks).first() or model._default_manager.first()
     if row is None and model is ApiToken:  # users' tokens: no fixture holds one
         row, _ = ApiToken.issue(users["admin_a"], "delete test")
+    if row is None and model is LoginThrottle:  # login counters: none until someone tries to log in
+        hit("user:delete-test")
+        row = LoginThrottle.objects.get(key="user:delete-test")
     assert row is not None, f"no {label(model)} row to try: add one to the fixtures"
     with pytest.raises(RecordDeletionError):
         row.delete()

@@ -132,6 +132,9 @@ CARBONMETER_LAKE = Path(os.environ.get("CARBONMETER_LAKE", str(VAR / "lake")))
 #: A file of more rows is refused before it is read (a batch is validated in memory, about 200 bytes a row):
 #: 20 M rows is seven months of 1,000 points at 15 minutes; split larger files by month.
 CARBONMETER_INGEST_MAX_ROWS = int(os.environ.get("CARBONMETER_INGEST_MAX_ROWS", "20000000"))
+#: Largest uploaded document (archive files, calibration certificates, admin file fields, workbooks):
+#: ``carbonmeter.web.uploads`` checks it with the file's type. Readings files have their own limit.
+CARBONMETER_UPLOAD_MAX_BYTES = int(os.environ.get("CARBONMETER_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 #: Nothing younger than the rule packs' ``data_retention_years`` (6.4.6) can be deleted from the lake; this
 #: may lengthen it (never shorten it). Unset: the packs' value.
 CARBONMETER_RETENTION_YEARS = (

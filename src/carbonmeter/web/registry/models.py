@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.base import BaseModel, KeepsExtra
 from carbonmeter.web.terms import term_choices
+from carbonmeter.web.uploads import UploadValidator
 
 
 def choices(enum: str) -> list[tuple[str, Promise]]:
@@ -269,7 +270,9 @@ class Attachment(OrgOwned):
         db_comment="archive document kind",
     )
     title = models.CharField(_("名称"), max_length=200, db_comment="title")
-    file = models.FileField(_("文件"), upload_to="archive/%Y/", db_comment="stored file")
+    file = models.FileField(
+        _("文件"), upload_to="archive/%Y/", validators=[UploadValidator()], db_comment="stored file"
+    )
 
     class Meta:
         verbose_name = _("档案")
