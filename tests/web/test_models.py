@@ -10,8 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
-from carbonmeter.web.accounts.models import ApiToken
+from carbonmeter.web.accounts.models import ApiToken, LoginThrottle
 from carbonmeter.web.accounts.scope import scope_for
+from carbonmeter.web.accounts.throttle import hit
 from carbonmeter.web.base import REASON_MAX_LENGTH, BaseModel, RecordDeletionError
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.models import Instrument, Organization
@@ -59,6 +60,9 @@ def test_delete_is_refused(model: type[Model], org_a: Organization, users: dict[
     row = model._default_manager.filter(pk__in=pks).first() or model._default_manager.first()
     if row is None and model is ApiToken:  # users' tokens: no fixture holds one
         row, _ = ApiToken.issue(users["admin_a"], "delete test")
+    if row is None and model is LoginThrottle:  # login counters: none until someone tries to log in
+        hit("user:delete-test")
+        row = LoginThrottle.objects.get(key="user:delete-test")
     assert row is not None, f"no {label(model)} row to try: add one to the fixtures"
     with pytest.raises(RecordDeletionError):
         row.delete()
@@ -119,3 +123,18 @@ def test_a_reason_longer_than_the_history_column_is_refused_before_writing(org_a
     inst._change_reason = "因" * REASON_MAX_LENGTH
     inst.save()
     assert inst.history.count() == before + 1
+
+
+def test_reporting_year_defaults_to_the_previous_calendar_year(db: Any) -> None:
+    """No year written into the model (issue 9, item 7): the default is taken from the calendar when the
+    organization is created, so next January's new unit reports on the year just ended."""
+    from django.utils import timezone
+
+    from carbonmeter.web.registry.models import previous_year
+
+    field = Organization._meta.get_field("reporting_year")
+    assert field.default is previous_year
+    org = Organization(name="新单位", credit_code="91500000000000009Z")
+    org._change_reason = "test"
+    org.save()
+    assert org.reporting_year == timezone.localdate().year - 1

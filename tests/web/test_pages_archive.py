@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -21,7 +22,6 @@ from django.utils import timezone
 
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.forms import (
-    ARCHIVE_MAX_BYTES,
     REASON_MAX_LENGTH,
     AttachmentForm,
     SealEventForm,
@@ -141,7 +141,7 @@ def test_a_file_the_browser_could_run_is_only_ever_downloaded(
     """An archive file of a type a browser would render (a text file that is really HTML) is sent as an
     opaque download, never inline in the site's origin."""
     login(client, users["officer_a"])
-    page = SimpleUploadedFile("notes.txt", b"<script>alert(1)</script>", content_type="text/html")
+    page = SimpleUploadedFile("notes.txt", b"notes <script>alert(1)</script>", content_type="text/html")
     response = client.post(add_url(inst_a), archive_post(**{"archive-file": page, "archive-title": "txt"}))
     assert response.status_code == 302
     row = Attachment.objects.get(instrument=inst_a, title="txt")
@@ -214,7 +214,8 @@ def test_a_bad_upload_says_why_on_the_page_and_stores_nothing(
 
 
 def test_an_oversized_upload_is_refused(client: Client, users: dict[str, Any], inst_a: Instrument) -> None:
-    big = SimpleUploadedFile("big.pdf", b"0" * (ARCHIVE_MAX_BYTES + 1), content_type="application/pdf")
+    limit = settings.CARBONMETER_UPLOAD_MAX_BYTES
+    big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * limit, content_type="application/pdf")
     before = Attachment.objects.count()
     response = login(client, users["officer_a"]).post(add_url(inst_a), archive_post(**{"archive-file": big}))
     assert response.status_code == 200

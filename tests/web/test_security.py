@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.web.conftest import PASSWORD, make_user
+from tests.web.logins import concurrent_logins, in_subprocess
 
 ROOT = Path(__file__).parents[2]
 ARGON2 = "django.contrib.auth.hashers.Argon2PasswordHasher"
@@ -82,7 +83,8 @@ def test_argon2_is_the_first_hasher_of_the_product_settings() -> None:
 
 @pytest.fixture
 def clean_cache() -> Iterator[None]:
-    """The throttle counts in the cache, which outlives a test: start and end empty."""
+    """Nothing may count in the cache, which outlives a test: start and end empty (the throttle counts
+    in the database, which each test rolls back)."""
     cache.clear()
     yield
     cache.clear()
@@ -121,12 +123,70 @@ def test_correct_login_passes_before_the_limit(db: None, clean_cache: None) -> N
 
 def test_throttle_refuses_an_address_spraying_usernames(db: None, clean_cache: None) -> None:
     make_user("bystander")
-    limit = settings.LOGIN_THROTTLE["attempts"]
+    limit = settings.LOGIN_THROTTLE["address_attempts"]
     client = Client()
     for i in range(limit):
-        login(client, f"guess{i}", "wrong-password", "10.0.3.1")
+        assert login(client, f"guess{i}", "wrong-password", "10.0.3.1").status_code == 200
     assert login(client, "bystander", PASSWORD, "10.0.3.1").status_code == 429
     assert login(Client(), "bystander", PASSWORD, "10.0.3.2").status_code == 302  # others are unaffected
+
+
+def test_one_accounts_lockout_does_not_lock_its_address(db: None, clean_cache: None) -> None:
+    """Issue 9: five failures from one address locked out everyone behind it (an office NAT)."""
+    make_user("forgetful")
+    make_user("colleague")
+    client = Client()
+    for _i in range(settings.LOGIN_THROTTLE["attempts"]):
+        assert login(client, "forgetful", "wrong-password", "10.0.5.1").status_code == 200
+    assert login(client, "forgetful", PASSWORD, "10.0.5.1").status_code == 429
+    colleague = Client()
+    assert login(colleague, "colleague", PASSWORD, "10.0.5.1").status_code == 302
+    assert colleague.session["_auth_user_id"]
+
+
+def test_successful_logins_do_not_use_up_the_address(db: None, clean_cache: None) -> None:
+    make_user("daily")
+    for _i in range(settings.LOGIN_THROTTLE["address_attempts"] + 2):
+        assert login(Client(), "daily", PASSWORD, "10.0.6.1").status_code == 302
+
+
+def run_concurrently(
+    tmp_path: Path, overrides: Any, users: list[str], attempts: list[tuple[str, str, str]], **limits: int
+) -> tuple[list[int], dict[str, int]]:
+    """The attempts at once from real threads, on the database under test: in this process on PostgreSQL,
+    in a subprocess on a file database for SQLite (tests/web/logins.py says why). ``overrides``: pytest's
+    ``settings`` fixture, which puts the limits back after the test."""
+    from django.db import connection
+
+    from carbonmeter.web.accounts.models import LoginThrottle
+
+    if connection.vendor == "sqlite":
+        done = in_subprocess(tmp_path, users, attempts, **limits)
+        return done["codes"], done["counts"]
+    for name in users:
+        make_user(name)
+    overrides.LOGIN_THROTTLE = {**settings.LOGIN_THROTTLE, **limits}
+    codes = concurrent_logins(attempts)
+    return codes, dict(LoginThrottle.objects.values_list("key", "count"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_passwords_are_each_counted(tmp_path: Path, settings: Any) -> None:
+    """Issue 9: twelve concurrent wrong passwords all got 200 (the count was read, then written). Counted
+    atomically before the password is checked, only ``attempts`` of them are checked at all."""
+    limit = settings.LOGIN_THROTTLE["attempts"]
+    attempts = [("target", "wrong-password", f"10.1.0.{i + 1}") for i in range(12)]
+    codes, counts = run_concurrently(tmp_path, settings, ["target"], attempts)
+    assert sorted(codes) == [200] * limit + [429] * (12 - limit)
+    assert counts["user:target"] == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_attempts_from_one_address_are_each_counted(tmp_path: Path, settings: Any) -> None:
+    attempts = [(f"nobody{i}", "wrong-password", "10.2.0.1") for i in range(14)]
+    codes, counts = run_concurrently(tmp_path, settings, [], attempts, address_attempts=8)
+    assert sorted(codes) == [200] * 8 + [429] * 6
+    assert counts["address:10.2.0.1"] == 14
 
 
 # -- CSRF -----------------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ stdout; 1 internal error.
 
 ``ingest`` and ``ledger`` work on the installation's database and lake: they set Django up when they run
 (``DJANGO_SETTINGS_MODULE``, default ``carbonmeter.web.settings``), so the file commands stay Django-free.
-``ingest`` exits 1 when any row was quarantined, ``ledger verify`` exits 1 on any problem, and both exit
-2 for input they cannot act on (unknown organization or user, unreadable file, a refused archive).
+``ingest`` exits 1 when any row was quarantined, ``ledger verify`` exits 1 on any problem (a head it no
+longer reaches included), ``ledger recover`` lists the runs whose source file is missing or cut short, and
+they exit 2 for input they cannot act on (unknown organization or user, unreadable file, a refused archive).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from carbonmeter.io.problems import SnapshotError
+from carbonmeter.readings.ledger import HEX64
 from carbonmeter.rules.loader import DEFAULT_PACK, PackError
 
 EXIT_INVALID = 2
@@ -75,12 +77,28 @@ def _parser() -> argparse.ArgumentParser:
     gsub = g.add_subparsers(dest="ledger_command", required=True)
     v = gsub.add_parser("verify", help="recompute every file hash, batch content hash and the chain")
     v.add_argument("--archive", type=Path, metavar="DIR", help="verify an archive export instead of the lake")
+    v.add_argument(
+        "--expect-head",
+        type=_hex64,
+        metavar="HEX",
+        help="a chain head recorded elsewhere (an ingest report, the ledger page): the ledger must reach it",
+    )
+    gsub.add_parser(
+        "anchor", help="append the current chain head to the lake's anchor file (after a passing verify)"
+    )
     ar = gsub.add_parser("archive", help="export months older than the retention period to DIR")
     ar.add_argument("--before", required=True, type=_year_month, metavar="YYYY-MM")
     ar.add_argument("--to", required=True, type=Path, metavar="DIR")
     ar.add_argument("--user", metavar="NAME", help="the archiving user's username")
     gsub.add_parser("recover", help="finish or undo publications a crash interrupted")
     return p
+
+
+def _hex64(text: str) -> str:
+    value = text.strip().lower()
+    if not HEX64.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not a chain hash (64 hex digits): {text[:80]!r}")
+    return value
 
 
 def _year_month(text: str) -> tuple[int, int]:
@@ -152,7 +170,17 @@ def _ingest(args: argparse.Namespace) -> int:
     ]
     batch = run.batch.seq if run.batch is not None else None
     sys.stdout.write(render_report(run.report, quarantined, args.lang, batch=batch))
+    sys.stdout.write(_head_line(run.report.get("ledger"), args.lang))
     return 1 if run.rows_quarantined else 0
+
+
+def _head_line(head: dict[str, Any] | None, lang: str) -> str:
+    """The chain's end after the ingest, to be kept outside the database (``ledger verify --expect-head``)."""
+    if not head:
+        return ""
+    if lang == "en":
+        return f"Ledger: {head['batches']} batch(es), head #{head['seq']} {head['head']}\n"
+    return f"数据链：{head['batches']} 个批次，链头 #{head['seq']} {head['head']}\n"
 
 
 def _ledger(args: argparse.Namespace) -> int:
@@ -167,6 +195,16 @@ def _ledger(args: argparse.Namespace) -> int:
             f"rolled forward {forward} file(s), rolled back {back} staging folder(s), "
             f"built day sums for {built} file(s)"
         )
+        sources = services.recover_sources()
+        for pk in sources.finished:
+            print(f"run {pk}: source file copy finished")
+        for lost in sources.problems:
+            print(lost)
+        if sources.problems:
+            print(
+                f"{len(sources.problems)} run(s) without a whole source file: "
+                "ingest the same file again to attach it"
+            )
         return 0
     if args.ledger_command == "archive":
         try:
@@ -179,7 +217,17 @@ def _ledger(args: argparse.Namespace) -> int:
             f"archived to {args.to} (manifest sha256 {manifest.sha256}); verify with: ledger verify --archive"
         )
         return 0
-    result = verify_archive(args.archive) if args.archive else services.verify_ledger()
+    if args.ledger_command == "anchor":
+        anchor = services.anchor_now()
+        if anchor is None:
+            print("the ledger is empty: nothing to anchor")
+        else:
+            print(f"anchored: {anchor.batches} batch(es), head #{anchor.seq} {anchor.head}")
+        return 0
+    if args.archive:
+        result = verify_archive(args.archive)
+    else:
+        result = services.verify_ledger(expect_head=args.expect_head)
     where = f"archive {args.archive}" if args.archive else "ledger"
     if result.ok:
         print(f"{where} OK: {result.batches} batch(es), {result.files} file(s)")

@@ -17,12 +17,20 @@ concatenated, then the JSON's UTF-8 bytes); the first batch's predecessor is 64 
 :func:`verify` walks the files: it recomputes every file's sha256, every batch's content hash from its rows
 and the chain, every file's day sums (``carbonmeter.readings.sums``), and lists files in the lake that no
 batch names and day sums without their data file.
+
+The database alone cannot prove that nothing was cut off its end: remove the newest batch's row, files and
+sums and the remaining chain is still whole. So every ingest that leaves the ledger with a new head appends
+an *anchor* — time, batch count, last ``seq`` and chain head — to ``<lake>/_anchors.jsonl``
+(:func:`append_anchor`: append-only, fsynced, never rewritten; shown on the ingest report and the ledger
+page, so people can also write it down). :func:`anchor_problems` checks that the chain still reaches every
+anchor (and a head given by hand, ``carbonmeter ledger verify --expect-head``) and names what is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +41,9 @@ from typing import Any
 import pyarrow as pa
 
 ZERO_HASH = "0" * 64
+#: The anchor file beside the lake's partitions (never read as data).
+ANCHORS = "_anchors.jsonl"
+HEX64 = re.compile(r"[0-9a-f]{64}")
 #: File names of the lake: ``b<seq:08d>-<part>.parquet``.
 FILE_NAME = re.compile(r"b(?P<seq>\d{8})-(?P<part>\d+)\.parquet")
 _SEP = "\t"
@@ -356,11 +367,15 @@ def verify(
     *,
     deleted: Collection[str] = (),
     content: bool = True,
+    anchors: Sequence[Anchor] | None = None,
+    expect_head: str | None = None,
 ) -> VerifyResult:
     """Check the chain, every file of every batch and every file in the lake.
 
     ``deleted``: paths lawfully removed after archiving (retention); they are not looked for, and the
-    content hash of a batch with such a file is checked in its archive instead.
+    content hash of a batch with such a file is checked in its archive instead. ``anchors`` (the lake's
+    anchor file, :func:`read_anchors`) and ``expect_head``: heads the chain must still reach
+    (:func:`anchor_problems`); None checks no anchor.
     """
     # lake imports this module (file records, hashes); the file walking is imported here, when used.
     from carbonmeter.readings import lake as lake_mod
@@ -368,6 +383,8 @@ def verify(
 
     result = VerifyResult(batches=len(batches))
     result.problems.extend(link_problems(batches))
+    if anchors is not None or expect_head is not None:
+        result.problems.extend(anchor_problems(batches, anchors or (), expect_head=expect_head))
     named = {f.path for b in batches for f in b.files}
     deleted_set = set(deleted)
     con = lake_mod.connect() if content else None
@@ -447,5 +464,156 @@ def content_problems(con: Any, lake: Path, b: BatchRecord) -> list[Problem]:
     if hasher.hexdigest() != b.content_hash:
         out.append(
             Problem(b.seq, "rows_altered", "", "content hash of the rows differs from the recorded one")
+        )
+    return out
+
+
+# --- anchors: the chain head kept outside the database ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The ledger's end as it was at ``time``: ``batches`` batches, the last ``seq`` with chain ``head``."""
+
+    time: str
+    batches: int
+    seq: int
+    head: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"time": self.time, "batches": self.batches, "seq": self.seq, "head": self.head}
+
+
+def head_anchor(batches: Sequence[BatchRecord], now: datetime) -> Anchor | None:
+    """The anchor of the ledger's current end (None for an empty ledger)."""
+    if not batches:
+        return None
+    last = max(batches, key=lambda b: b.seq)
+    return Anchor(format_ts(now), len(batches), last.seq, last.chain_hash)
+
+
+def append_anchor(lake: Path, anchor: Anchor) -> None:
+    """Append one line to ``<lake>/_anchors.jsonl`` and fsync it (and the folder when the file is new).
+
+    Opened ``O_APPEND`` and written with one ``write``: earlier lines are never rewritten, and concurrent
+    appends (there is one writer per lake anyway) cannot interleave within a line."""
+    lake.mkdir(parents=True, exist_ok=True)
+    path = lake / ANCHORS
+    new = not path.exists()
+    line = json.dumps(anchor.as_json(), sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new:
+        dfd = os.open(lake, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def create_anchor_file(lake: Path) -> None:
+    """Create the (empty) anchor file, durably, before the first batch is committed: a crash between that
+    commit and its anchor then leaves a file that recovery may append to, while a file that is missing
+    altogether means it was removed."""
+    path = lake / ANCHORS
+    if path.exists():
+        return
+    lake.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dfd = os.open(lake, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def read_anchors(lake: Path) -> tuple[list[Anchor], list[Problem]]:
+    """The anchors of ``<lake>/_anchors.jsonl`` in file order; a line that is not an anchor is a problem
+    (a torn last line after a crash included: it is reported, the earlier anchors still count)."""
+    path = lake / ANCHORS
+    anchors: list[Anchor] = []
+    problems: list[Problem] = []
+    if not path.is_file():
+        return anchors, problems
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            d = json.loads(raw)
+            anchor = Anchor(str(d["time"]), int(d["batches"]), int(d["seq"]), str(d["head"]))
+            if not HEX64.fullmatch(anchor.head):
+                raise ValueError("head is not 64 hex digits")
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(
+                Problem(None, "anchor_unreadable", f"{ANCHORS}:{number}", f"not an anchor: {exc}")
+            )
+            continue
+        anchors.append(anchor)
+    return anchors, problems
+
+
+def anchor_problems(
+    batches: Sequence[BatchRecord], anchors: Sequence[Anchor], *, expect_head: str | None = None
+) -> list[Problem]:
+    """Whether the chain still reaches every anchor and ``expect_head``: a batch with the anchored ``seq``
+    and chain hash must exist, and no anchor may count more batches than the ledger holds. A ledger with
+    batches but no anchor at all is a problem too (the anchor file was removed, or never written: run
+    ``carbonmeter ledger anchor`` once after a verification that passed)."""
+    by_seq = {b.seq: b for b in batches}
+    heads = {b.chain_hash: b for b in batches}
+    last = max(by_seq) if by_seq else 0
+    out: list[Problem] = []
+    if batches and not anchors and expect_head is None:
+        out.append(
+            Problem(None, "anchor_missing", ANCHORS, "the ledger has batches but no anchor names its head")
+        )
+    for a in anchors:
+        where = f"{ANCHORS} ({a.time})"
+        found = by_seq.get(a.seq)
+        if found is None or found.chain_hash != a.head:
+            if found is None and a.seq > last:
+                missing = (
+                    f"batches #{last + 1}–#{a.seq} are missing"
+                    if a.seq > last + 1
+                    else (f"batch #{a.seq} is missing")
+                )
+                detail = (
+                    f"the anchor names batch #{a.seq} with head {a.head}; the ledger ends at #{last}: "
+                    + missing
+                )
+            elif found is None:
+                detail = f"the anchor names batch #{a.seq} with head {a.head}; that batch is missing"
+            else:
+                detail = (
+                    f"the anchor names batch #{a.seq} with head {a.head}; the ledger's #{a.seq} has "
+                    f"{found.chain_hash}: the chain was rewritten"
+                )
+            out.append(Problem(a.seq, "anchor_unreached", where, detail))
+        elif a.batches > len(batches):
+            out.append(
+                Problem(
+                    a.seq,
+                    "anchor_unreached",
+                    where,
+                    f"the anchor counts {a.batches} batches, the ledger holds {len(batches)}: "
+                    "batches removed",
+                )
+            )
+    if expect_head is not None and expect_head not in heads:
+        out.append(
+            Problem(
+                None,
+                "head_unreached",
+                "--expect-head",
+                f"no batch has chain hash {expect_head}; the ledger ends at #{last}",
+            )
         )
     return out

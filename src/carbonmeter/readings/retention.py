@@ -9,6 +9,11 @@ the chain's continuity, and the content hash of every batch whose files are all 
 
 A month is old enough when it *ended* at least ``years`` before today: with five years on 2026-11-24, the
 months up to 2021-10 are, 2021-11 is not.
+
+A recorded deletion is what lets ``ledger verify`` accept a missing file, so a row in the database must not be
+enough: :func:`deletion_problems` accepts a deletion only for a month that was older than the retention
+period when it was deleted, whose archive is still there, unchanged (manifest hash) and verifying, and
+holds every deleted file with the hash the ledger records.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from carbonmeter.readings import lake as lake_mod
 from carbonmeter.readings import sums
@@ -344,3 +350,65 @@ def delete_partition(
     if lake.is_dir():
         _fsync(lake)
     return list(part.paths)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A recorded deletion of an archived partition (``ArchivedPartition`` with ``deleted_at``)."""
+
+    org: str
+    y: int
+    m: int
+    archive_dir: str
+    manifest_sha256: str
+    paths: tuple[str, ...]
+    deleted_at: datetime
+
+
+def deletion_problems(
+    deletions: Sequence[Deletion], batches: Sequence[BatchRecord], *, years: int
+) -> tuple[set[str], list[Problem]]:
+    """The paths whose deletion is lawful, and a problem per deletion that is not (its files then count
+    as missing): deleted within the retention period, archive missing or changed or not verifying, or a
+    file the archive does not hold as the ledger records it."""
+    recorded = {f.path: f.sha256 for b in batches for f in b.files}
+    checked: dict[tuple[str, str], tuple[dict[str, str] | None, str]] = {}
+    accepted: set[str] = set()
+    problems: list[Problem] = []
+    for d in deletions:
+        where = f"{d.org} {d.y:04d}-{d.m:02d}"
+        local = d.deleted_at.astimezone(ZoneInfo(lake_mod.TIME_ZONE)).date()
+        reasons: list[str] = []
+        if not old_enough(d.y, d.m, today=local, years=years):
+            reasons.append(f"deleted on {local.isoformat()}, younger than the {years}-year retention period")
+        key = (d.archive_dir, d.manifest_sha256)
+        if key not in checked:
+            checked[key] = _archive_listing(Path(d.archive_dir), d.manifest_sha256)
+        listed, why = checked[key]
+        if listed is None:
+            reasons.append(why)
+        else:
+            lacking = [p for p in d.paths if listed.get(p) is None or listed.get(p) != recorded.get(p)]
+            if lacking:
+                reasons.append(f"the archive does not hold {', '.join(sorted(lacking))} as recorded")
+        if reasons:
+            seq = min((lake_mod.batch_of(p) or 0 for p in d.paths), default=None) or None
+            problems.append(Problem(seq, "deletion_refused", where, "; ".join(reasons)))
+        else:
+            accepted.update(d.paths)
+    return accepted, problems
+
+
+def _archive_listing(root: Path, manifest_sha256: str) -> tuple[dict[str, str] | None, str]:
+    """path → sha256 of an archive that is present, unchanged since recorded and verifying; else None and
+    why."""
+    try:
+        document, sha = read_manifest(root)
+    except (OSError, ValueError) as exc:
+        return None, f"archive {root} unreadable or missing ({exc.__class__.__name__})"
+    if sha != manifest_sha256:
+        return None, f"archive {root}: the manifest changed since it was recorded"
+    check = verify_archive(root)
+    if not check.ok:
+        return None, f"archive {root} does not verify: {check.problems[0]}"
+    return {f["path"]: f["sha256"] for p in document.get("partitions", []) for f in p["files"]}, ""

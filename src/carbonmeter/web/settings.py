@@ -16,7 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 HERE = Path(__file__).resolve().parent
 ROOT = Path(os.environ.get("CARBONMETER_HOME", Path.cwd()))
+#: The installation's own data (SQLite database, lake, media, cache): ignored by git, created here.
 VAR = ROOT / "var"
+VAR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = os.environ.get("CARBONMETER_DEBUG", "0") == "1"
 SECRET_KEY = os.environ.get("CARBONMETER_SECRET_KEY", "")
@@ -81,7 +83,6 @@ def _database() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL")
     if url:
         return dict(dj_database_url.parse(url, conn_max_age=60))
-    VAR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR / "carbonmeter.sqlite3",
@@ -108,8 +109,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
-#: Failed logins allowed per username and per address within the window, before the login is refused.
-LOGIN_THROTTLE = {"attempts": 5, "window_seconds": 900}
+#: Login attempts counted in the database (``carbonmeter.web.accounts.throttle``): ``attempts`` failures per
+#: username and ``address_attempts`` per client address within ``window_seconds``, after which the login is
+#: refused (429). The address limit is larger: people behind one NAT share an address, and one of them
+#: locking their own account must not lock out the others.
+LOGIN_THROTTLE = {"attempts": 5, "address_attempts": 30, "window_seconds": 900}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -128,14 +132,17 @@ CARBONMETER_LAKE = Path(os.environ.get("CARBONMETER_LAKE", str(VAR / "lake")))
 #: A file of more rows is refused before it is read (a batch is validated in memory, about 200 bytes a row):
 #: 20 M rows is seven months of 1,000 points at 15 minutes; split larger files by month.
 CARBONMETER_INGEST_MAX_ROWS = int(os.environ.get("CARBONMETER_INGEST_MAX_ROWS", "20000000"))
+#: Largest uploaded document (archive files, calibration certificates, admin file fields, workbooks):
+#: ``carbonmeter.web.uploads`` checks it with the file's type. Readings files have their own limit.
+CARBONMETER_UPLOAD_MAX_BYTES = int(os.environ.get("CARBONMETER_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 #: Nothing younger than the rule packs' ``data_retention_years`` (6.4.6) can be deleted from the lake; this
 #: may lengthen it (never shorten it). Unset: the packs' value.
 CARBONMETER_RETENTION_YEARS = (
     int(os.environ["CARBONMETER_RETENTION_YEARS"]) if os.environ.get("CARBONMETER_RETENTION_YEARS") else None
 )
 
-#: A file cache in var/ is shared by every worker process on the host, so the login throttle counts across
-#: workers and survives restarts; set CARBONMETER_CACHE_URL-style backends here for several hosts.
+#: A file cache in var/ is shared by every worker process on the host (the login throttle counts in the
+#: database, not here); set a shared backend here for several hosts.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -117,3 +117,49 @@ def test_ledger_recover_builds_missing_day_sums(installation: Installation, tmp_
     assert done.returncode == 0 and "built day sums for 1 file(s)" in done.stdout
     assert sums_files[0].read_bytes() == before
     assert installation.cli("ledger", "verify").returncode == 0
+
+
+def test_the_head_is_printed_anchored_and_checked(installation: Installation, tmp_path: Path) -> None:
+    """Issue 9: every ingest report names the chain's end; ``ledger verify --expect-head`` fails when the
+    ledger no longer reaches a head written down, and the anchor file catches a removed newest batch."""
+    first = installation.cli("ingest", str(write(tmp_path, "a.csv", GOOD)), "--org", CREDIT)
+    line = first.stdout.splitlines()[-1]
+    assert line.startswith("数据链：1 个批次，链头 #1 ")
+    head1 = line.split()[-1]
+    second = installation.cli(
+        "ingest",
+        str(write(tmp_path, "b.csv", "point,ts,value\nP1,2024-03-01,3\n")),
+        "--org",
+        CREDIT,
+        "--lang",
+        "en",
+    )
+    head2 = second.stdout.splitlines()[-1].split()[-1]
+    assert second.stdout.splitlines()[-1] == f"Ledger: 2 batch(es), head #2 {head2}"
+    assert installation.cli("ledger", "verify", "--expect-head", head1).returncode == 0
+    bad = installation.cli("ledger", "verify", "--expect-head", "xyz")
+    assert bad.returncode == 2 and "64 hex digits" in bad.stderr
+    # cut batch #2 off: its row, its files and their day sums
+    installation.python(
+        "from django.db import connection\n"
+        "from carbonmeter.web.readings.models import BatchFile, IngestRun, ReadingBatch\n"
+        "b = ReadingBatch.objects.get(seq=2)\n"
+        "paths = list(BatchFile.objects.filter(batch=b).values_list('path', flat=True))\n"
+        "c = connection.cursor()\n"
+        "c.execute('UPDATE readings_ingestrun SET batch_id = NULL WHERE batch_id = %s', [b.pk])\n"
+        "c.execute('DELETE FROM readings_batchfile WHERE batch_id = %s', [b.pk])\n"
+        "c.execute('DELETE FROM readings_readingbatch WHERE id = %s', [b.pk])\n"
+        "print('\\n'.join(paths))\n"
+    )
+    for data in installation.lake.glob("org=*/y=2024/m=03/b00000002-*.parquet"):
+        data.unlink()
+    for sums_file in (installation.lake / "_sums").glob("org=*/y=2024/m=03/b00000002-*.parquet"):
+        sums_file.unlink()
+    cut = installation.cli("ledger", "verify")
+    assert cut.returncode == 1
+    assert "anchor_unreached" in cut.stdout and "batch #2 is missing" in cut.stdout and head2 in cut.stdout
+    by_hand = installation.cli("ledger", "verify", "--expect-head", head2)
+    assert by_hand.returncode == 1 and "head_unreached" in by_hand.stdout
+    # recovery does not re-anchor a ledger cut short
+    assert installation.cli("ledger", "recover").returncode == 0
+    assert installation.cli("ledger", "verify").returncode == 1

@@ -234,3 +234,55 @@ def test_a_deleted_batch_row_is_found(three_batches: Installation) -> None:
         db.execute("DELETE FROM readings_readingbatch WHERE id = ?", (pk,))
     out = broken(three_batches)
     assert "first broken batch: #2" in out and "batch_missing" in out and "file_unnamed" in out
+
+
+def media_copies(inst: Installation) -> list[Path]:
+    media = inst.db.parent / "var" / "media"
+    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
+
+
+@pytest.mark.parametrize("stage", ["keeping", "copied"])
+def test_a_kill_while_keeping_the_source_is_finished_or_reported(
+    installation: Installation, tmp_path: Path, stage: str
+) -> None:
+    """Issue 9: a crash after the commit left runs without their source file, or a truncated copy in
+    media/. The copy is written as a part file, fsynced and renamed; recovery finishes a whole part file
+    and lists a run whose copy is missing (ingesting the same file again attaches it)."""
+    path, _per_point = big_csv(tmp_path, days=20)
+    marker = tmp_path / "paused"
+    proc = start_ingest(
+        installation, path, CARBONMETER_INGEST_PAUSE=stage, CARBONMETER_INGEST_PAUSE_MARKER=str(marker)
+    )
+    kill_when(proc, marker)
+    copies = media_copies(installation)
+    if stage == "keeping":
+        assert copies == []
+        done = installation.cli("ledger", "recover")
+        assert done.returncode == 0, done.stderr
+        assert "run 1 missing big.csv: missing" in done.stdout
+        assert "1 run(s) without a whole source file" in done.stdout
+        again = installation.cli("ingest", str(path), "--org", CREDIT, "--lang", "en")
+        assert "already stored as batch #1" in again.stdout
+    else:
+        assert [p.name for p in copies] == [".big.csv.part"] and copies[0].read_bytes() == path.read_bytes()
+        done = installation.cli("ledger", "recover")
+        assert done.returncode == 0 and "run 1: source file copy finished" in done.stdout
+    (kept,) = media_copies(installation)
+    assert kept.name == "big.csv" and kept.read_bytes() == path.read_bytes()
+    clean = installation.cli("ledger", "recover")
+    assert "without a whole source file" not in clean.stdout and "finished" not in clean.stdout
+    recover_and_verify(installation)
+
+
+def test_a_truncated_source_copy_is_reported(installation: Installation, tmp_path: Path) -> None:
+    path, _per_point = big_csv(tmp_path, days=2)
+    assert installation.cli("ingest", str(path), "--org", CREDIT).returncode == 0
+    (kept,) = media_copies(installation)
+    whole = kept.read_bytes()
+    kept.write_bytes(whole[: len(whole) // 2])
+    done = installation.cli("ledger", "recover")
+    assert f"run 1 truncated big.csv: {len(whole) // 2} of {len(whole)} bytes" in done.stdout
+    kept.write_bytes(whole[:-1] + b"X")
+    assert "run 1 altered big.csv: sha256 differs" in installation.cli("ledger", "recover").stdout
+    manage = installation.run("manage.py", "readings_recover")
+    assert manage.returncode == 0 and "run 1 altered big.csv" in manage.stdout

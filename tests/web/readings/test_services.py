@@ -4,7 +4,7 @@ re-submission, tampering found by the ledger check, retention."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -357,3 +357,131 @@ def test_the_retention_period_is_the_packs_and_settings_only_lengthen_it(
     plant._change_reason = "test"
     plant.save()
     assert services.retention_years() == 10
+
+
+# --- issue 9: what the database alone cannot prove --------------------------------------------------------
+
+
+def remove_newest_batch(lake: Path) -> ReadingBatch:
+    """Cut the newest batch off the end of the chain as someone with the database and the disk would: its
+    rows (raw SQL, past the append-only guard), its files and their day sums."""
+    from django.db import connection
+
+    newest = ReadingBatch.objects.order_by("-seq").first()
+    assert newest is not None
+    paths = list(BatchFile.objects.filter(batch=newest).values_list("path", flat=True))
+    with connection.cursor() as cursor:
+        run_table, file_table = IngestRun._meta.db_table, BatchFile._meta.db_table
+        cursor.execute(f"UPDATE {run_table} SET batch_id = NULL WHERE batch_id = %s", [newest.pk])
+        cursor.execute(f"DELETE FROM {file_table} WHERE batch_id = %s", [newest.pk])
+        cursor.execute(f"DELETE FROM {ReadingBatch._meta.db_table} WHERE id = %s", [newest.pk])
+    for rel in paths:
+        (lake / rel).unlink()
+        (lake / "_sums" / rel).unlink()
+    return newest
+
+
+def test_removing_the_newest_batch_is_found_through_the_anchor(
+    plant: Organization, lake: Path, tmp_path: Path
+) -> None:
+    """Issue 9: without an anchor outside the database, a ledger missing its newest batch verified."""
+    first = services.ingest(
+        plant, source="upload", path=write(tmp_path, "a.csv", HEADER + "P1,2024-01-01,1,t\n")
+    )
+    second = services.ingest(
+        plant, source="upload", path=write(tmp_path, "b.csv", HEADER + "P1,2024-01-02,2,t\n")
+    )
+    assert second.report["ledger"] == {"batches": 2, "seq": 2, "head": second.batch.chain_hash}
+    assert first.report["ledger"]["head"] == first.batch.chain_hash
+    lines = (lake / "_anchors.jsonl").read_text(encoding="ascii").splitlines()
+    assert [line.count('"seq":') for line in lines] == [1, 1] and second.batch.chain_hash in lines[1]
+    assert services.verify_ledger().ok
+    assert services.verify_ledger(expect_head=first.batch.chain_hash).ok  # an older head is still reached
+    removed = remove_newest_batch(lake)
+    result = services.verify_ledger()
+    assert not result.ok
+    (problem,) = result.problems
+    assert (problem.seq, problem.kind, problem.path.split(" ")[0]) == (
+        2,
+        "anchor_unreached",
+        "_anchors.jsonl",
+    )
+    assert "batch #2 is missing" in problem.detail and removed.chain_hash in problem.detail
+    by_hand = services.verify_ledger(expect_head=removed.chain_hash)
+    assert {p.kind for p in by_hand.problems} == {"anchor_unreached", "head_unreached"}
+    (lake / "_anchors.jsonl").unlink()  # and the anchors with it: their absence is named too
+    assert [p.kind for p in services.verify_ledger().problems] == ["anchor_missing"]
+    assert [p.kind for p in services.verify_ledger(expect_head=removed.chain_hash).problems] == [
+        "head_unreached"
+    ]
+
+
+def test_anchors_are_appended_never_rewritten(plant: Organization, lake: Path, tmp_path: Path) -> None:
+    services.ingest(plant, source="upload", path=write(tmp_path, "a.csv", HEADER + "P1,2024-01-01,1,t\n"))
+    before = (lake / "_anchors.jsonl").read_bytes()
+    repeat = services.ingest(
+        plant, source="upload", path=write(tmp_path, "a2.csv", HEADER + "P1,2024-01-01,1,t\n")
+    )
+    assert repeat.batch is None and repeat.report["ledger"]["batches"] == 1  # shown, nothing new anchored
+    assert (lake / "_anchors.jsonl").read_bytes() == before
+    services.ingest(plant, source="upload", path=write(tmp_path, "b.csv", HEADER + "P1,2024-01-02,2,t\n"))
+    after = (lake / "_anchors.jsonl").read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == 2
+
+
+def test_a_deletion_record_needs_old_data_and_a_verifying_archive(
+    plant: Organization, clerk: Any, lake: Path, tmp_path: Path
+) -> None:
+    """Issue 9: a forged deletion record (two-month-old data, an archive that does not exist) let the ledger
+    check accept the missing files. A deletion counts only for data older than the retention period whose
+    archive is present and verifies."""
+    from django.utils import timezone
+
+    month = (timezone.localdate().replace(day=1) - timedelta(days=40)).replace(day=15)
+    text = HEADER + f"P1,{month.isoformat()} 08:00,1,t\nP1,2015-03-01,2,t\n"
+    run = services.ingest(plant, source="upload", path=write(tmp_path, "a.csv", text))
+    files = {f.path: f for f in BatchFile.objects.filter(batch=run.batch)}
+    young = next(p for p in files if f"/y={month.year:04d}/m={month.month:02d}/" in p)
+    forged = ArchivedPartition(
+        organization=plant,
+        year=month.year,
+        month=month.month,
+        archive_dir=str(tmp_path / "no-such-archive"),
+        manifest_sha256="0" * 64,
+        files=[{"path": young, "sha256": files[young].sha256, "rows": 1, "batch": run.batch.seq}],
+        deleted_at=timezone.now(),
+        reason="forged",
+    )
+    forged._change_reason = "forged"
+    forged.save()
+    (lake / young).unlink()
+    (lake / "_sums" / young).unlink()
+    result = services.verify_ledger()
+    kinds = {p.kind: p for p in result.problems}
+    assert set(kinds) == {"deletion_refused", "file_missing"}
+    refused = kinds["deletion_refused"]
+    assert refused.path == f"{CREDIT} {month.year:04d}-{month.month:02d}" and refused.seq == run.batch.seq
+    assert "younger than the 5-year retention period" in refused.detail
+    assert "no-such-archive" in refused.detail
+    assert kinds["file_missing"].path == young
+
+
+def test_a_lawful_deletion_stops_counting_when_its_archive_goes(
+    plant: Organization, clerk: Any, lake: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    text = HEADER + "P1,2015-03-01,1,t\nP1,2024-03-01,3,t\n"
+    services.ingest(plant, source="upload", path=write(tmp_path, "a.csv", text))
+    today = date(2026, 11, 24)
+    services.archive((2016, 1), tmp_path / "export", user=clerk, today=today)
+    services.delete_archived((2016, 1), user=clerk, reason="retention", today=today)
+    assert services.verify_ledger().ok
+    manifest = tmp_path / "export" / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b'"retention_years": 5', b'"retention_years": 1'))
+    changed = services.verify_ledger()
+    assert "deletion_refused" in {p.kind for p in changed.problems}
+    assert any("manifest changed" in p.detail for p in changed.problems)
+    shutil.rmtree(tmp_path / "export")
+    gone = services.verify_ledger()
+    assert {p.kind for p in gone.problems} == {"deletion_refused", "file_missing"}

@@ -11,7 +11,13 @@ from typing import Any, ClassVar
 from django.contrib import admin
 from django.http import HttpRequest
 
-from carbonmeter.web.accounts.models import ApiToken, Membership, RegulatorScope, VerifierGrant
+from carbonmeter.web.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    Membership,
+    RegulatorScope,
+    VerifierGrant,
+)
 from carbonmeter.web.admin_scoping import ScopedHistoryAdmin
 
 ORG_ADMIN_ONLY = frozenset({"org_admin"})
@@ -58,3 +64,18 @@ class ApiTokenAdmin(ScopedHistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any | None = None) -> list[str]:
         fields = super().get_readonly_fields(request, obj)
         return [*fields, "user", "last_used"] if obj is not None else fields
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(ScopedHistoryAdmin):
+    """Login counters (``carbonmeter.web.accounts.throttle``), read-only: who is locked out until when. The
+    counts change only through the throttle, so the admin cannot reopen an account under attack."""
+
+    list_display = ("key", "count", "window_ends", "updated_at")
+    search_fields = ("key",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any | None = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "key", "count", "window_ends"]

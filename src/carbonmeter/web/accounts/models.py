@@ -167,3 +167,27 @@ class ApiToken(BaseModel):
             # A queryset update: no history row and no full save per request, at most one write a minute.
             cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user
+
+
+class LoginThrottle(BaseModel):
+    """Failed (and in-flight) logins of one username or one client address within a window.
+
+    Counted in the database with ``UPDATE … SET count = count + 1`` (``carbonmeter.web.accounts.throttle``),
+    so concurrent attempts are each counted on SQLite and PostgreSQL alike, and every worker process on every
+    host sees the same counts. Increments are queryset updates: no history row per attempt."""
+
+    key = models.CharField(
+        _("键"), max_length=300, unique=True, db_comment="'user:<name>' or 'address:<ip>' being counted"
+    )
+    count = models.PositiveIntegerField(_("次数"), default=0, db_comment="attempts counted in the window")
+    window_ends = models.DateTimeField(_("窗口结束"), db_comment="when the count starts again from zero")
+    #: Login counters belong to nobody's organization: superusers only.
+    org_path: ClassVar[str | None] = None
+
+    class Meta:
+        verbose_name = _("登录限制计数")
+        verbose_name_plural = _("登录限制计数")
+        db_table_comment = "login attempts per username and per client address, counted atomically"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

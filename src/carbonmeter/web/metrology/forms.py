@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonmeter.web.base import REASON_MAX_LENGTH
 from carbonmeter.web.metrology.services import Certificate
 from carbonmeter.web.registry.models import Instrument, choices
+from carbonmeter.web.uploads import UploadValidator
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -90,6 +91,7 @@ class RecordForm(forms.Form):
     certificate_file = forms.FileField(
         label=_("证书文件（各器具通用）"),
         required=False,
+        validators=[UploadValidator()],
         widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
     )
     reason = forms.CharField(
@@ -118,6 +120,7 @@ class RecordForm(forms.Form):
             self.fields[f"row-{code}-certificate_file"] = forms.FileField(
                 label=_("证书文件"),
                 required=False,
+                validators=[UploadValidator()],
                 widget=forms.ClearableFileInput(attrs={"class": "form-control form-control-sm"}),
             )
             self.rows.append(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.base import BaseModel, KeepsExtra
 from carbonmeter.web.registry.models import Instrument, InstrumentOwned, Organization, choices
+from carbonmeter.web.uploads import UploadValidator
 
 
 class Calibration(KeepsExtra, InstrumentOwned):
@@ -21,7 +22,11 @@ class Calibration(KeepsExtra, InstrumentOwned):
     certificate_no = models.CharField(_("证书编号"), max_length=100, blank=True, db_comment="certificate")
     agency = models.CharField(_("机构"), max_length=200, blank=True, db_comment="verifying agency")
     certificate_file = models.FileField(
-        _("证书文件"), upload_to="certificates/%Y/", blank=True, db_comment="scanned certificate"
+        _("证书文件"),
+        upload_to="certificates/%Y/",
+        blank=True,
+        validators=[UploadValidator()],
+        db_comment="scanned certificate",
     )
 
     write_roles: ClassVar[frozenset[str]] = frozenset({"org_admin", "metrology_officer", "data_clerk"})

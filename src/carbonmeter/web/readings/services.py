@@ -20,16 +20,18 @@ never see a partial batch. The same content twice is stored once: the run names 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -45,12 +47,19 @@ from carbonmeter.readings.ingest import (
     validate,
 )
 from carbonmeter.readings.ledger import (
+    ANCHORS,
     ZERO_HASH,
+    Anchor,
     BatchRecord,
     FileRecord,
     VerifyResult,
+    append_anchor,
     batch_metadata,
     chain_hash,
+    create_anchor_file,
+    file_sha256,
+    format_ts,
+    read_anchors,
     verify,
 )
 from carbonmeter.rules.loader import load_pack
@@ -65,9 +74,10 @@ from carbonmeter.web.readings.models import (
 )
 from carbonmeter.web.registry.models import MeasuringPoint, Organization
 
-#: Test hook for the crash tests (tests/web/readings/test_fault.py): ``staged``, ``committed`` or
-#: ``moving`` makes an ingest write the stage's name to ``CARBONMETER_INGEST_PAUSE_MARKER`` and sleep
-#: there, to be killed. Unset in production.
+#: Test hook for the crash tests (tests/web/readings/test_fault.py): ``staged``, ``committed``,
+#: ``moving``, ``keeping`` (before the source copy) or ``copied`` (its part file written) makes an ingest
+#: write the stage's name to ``CARBONMETER_INGEST_PAUSE_MARKER`` and sleep there, to be killed. Unset in
+#: production.
 PAUSE_ENV = "CARBONMETER_INGEST_PAUSE"
 PAUSE_MARKER_ENV = "CARBONMETER_INGEST_PAUSE_MARKER"
 _ATTEMPTS = 5
@@ -115,9 +125,12 @@ def _committed_paths(paths: Sequence[str]) -> set[str]:
 
 
 def recover() -> lake.Recovered:
-    """Finish or undo publications interrupted by a crash (run at the start of ingest processes)."""
+    """Finish or undo publications interrupted by a crash (run at the start of ingest processes), and
+    anchor a head a crash left unanchored (:func:`catch_up_anchor`)."""
     with lake.writer_lock(lake_dir()):
-        return lake.recover(lake_dir(), _committed_paths)
+        done = lake.recover(lake_dir(), _committed_paths)
+        catch_up_anchor()
+        return done
 
 
 def _family(batch: ReadingBatch) -> frozenset[int]:
@@ -206,6 +219,7 @@ def ingest(
         src = from_rows(rows, filename=filename)
     plan = plan_for(organization)
     root = lake_dir()
+    kept = _source_record(Path(path), filename) if path is not None else None
     correction = Correction(corrects.seq, _family(corrects)) if corrects is not None else None
 
     def held_by(content_hash: str) -> int | None:
@@ -217,7 +231,10 @@ def ingest(
 
     with lake.writer_lock(root):
         lake.recover(root, _committed_paths)
+        catch_up_anchor()
         outcome = validate(src, plan, lake=root, now=now, correction=correction, held_by=held_by)
+        if outcome.accepted.num_rows:
+            create_anchor_file(root)
         for _attempt in range(_ATTEMPTS):
             head = ReadingBatch.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
             staged = (
@@ -225,7 +242,9 @@ def ingest(
             )
             try:
                 _pause("staged")
-                run = _commit(organization, outcome, staged, source, user, corrects, reason, resolves)
+                run = _commit(
+                    organization, outcome, staged, source, user, corrects, reason, resolves, kept=kept
+                )
             except (_ChainMoved, IntegrityError):
                 if staged is not None:
                     lake.discard(staged)
@@ -237,19 +256,138 @@ def ingest(
             _pause("committed")
             if staged is not None:
                 lake.publish(staged, after_each=lambda i: _pause("moving") if i == 0 else None)
-            if path is not None and (run.batch_id is not None or run.rows_quarantined):
-                _keep_source(run, Path(path), filename)
+                _write_anchor(run)
+            if run.report.get("source_file"):
+                _pause("keeping")
+                _keep_source(run, Path(path or ""))
+            if kept is not None:
+                _reattach(kept, Path(path or ""), run.pk)
             return run
     raise RuntimeError(f"the batch chain kept moving under {_ATTEMPTS} attempts to append to it")
 
 
-def _keep_source(run: IngestRun, path: Path, filename: str) -> None:
-    """Keep the file as received beside its run: the evidence a verifier asks for, and what a fixed
-    quarantined row is compared with. A run that only repeated stored content keeps nothing new."""
+def _source_record(path: Path, filename: str) -> dict[str, Any]:
+    """What the run's copy of its source must be (name, size, sha256), committed with the run so that
+    recovery can tell a copy a crash cut short from a whole one."""
     with path.open("rb") as handle:
-        run.upload.save(Path(filename or path.name).name, File(handle), save=False)
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"name": Path(filename or path.name).name, "size": path.stat().st_size, "sha256": digest}
+
+
+def source_name(run: IngestRun, record: Mapping[str, Any]) -> str:
+    """The storage name of a run's source copy: one folder per run, so recovery knows where to look."""
+    return f"readings/runs/{run.pk}/{run.upload.storage.get_valid_name(str(record['name'])) or 'source'}"
+
+
+def _part_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.part")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _keep_source(run: IngestRun, path: Path) -> None:
+    """Keep the file as received beside its run: the evidence a verifier asks for, and what a fixed
+    quarantined row is compared with. A run that only repeated stored content keeps nothing new.
+
+    Written as ``.<name>.part``, fsynced, then renamed into place: a crash leaves either the whole copy or
+    a part file that :func:`recover_sources` finishes or reports, never a short file under the real name."""
+    record = run.report["source_file"]
+    name = source_name(run, record)
+    final = Path(run.upload.storage.path(name))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    part = _part_path(final)
+    with path.open("rb") as src, part.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+        dst.flush()
+        os.fsync(dst.fileno())
+    _pause("copied")
+    os.replace(part, final)
+    _fsync_dir(final.parent)
+    run.upload.name = name
     run._change_reason = "原始文件存档 / source file kept"
     run.save(update_fields=["upload"])
+
+
+def _reattach(kept: Mapping[str, Any], path: Path, current: int) -> None:
+    """Earlier runs of the same file whose copy a crash lost get it now (the file came again)."""
+    earlier = IngestRun.objects.filter(report__source_file__sha256=kept["sha256"]).exclude(pk=current)
+    for run in earlier:
+        record = run.report["source_file"]
+        if int(record["size"]) == int(kept["size"]) and (
+            run.upload.name != source_name(run, record)
+            or _matches(Path(run.upload.storage.path(run.upload.name)), record) is not None
+        ):
+            _keep_source(run, path)
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A run whose source copy is not what its report records: ``missing`` or ``truncated``/``altered``."""
+
+    run: int
+    name: str
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"run {self.run} {self.kind} {self.name}: {self.detail}"
+
+
+@dataclass
+class SourcesRecovered:
+    finished: list[int] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+
+def _matches(path: Path, record: Mapping[str, Any]) -> str | None:
+    """None when ``path`` is the recorded copy (size and sha256); else why not."""
+    if not path.is_file():
+        return "missing"
+    size = path.stat().st_size
+    if size != int(record["size"]):
+        return f"{size} of {record['size']} bytes"
+    if file_sha256(path) != record["sha256"]:
+        return "sha256 differs from the recorded one"
+    return None
+
+
+def recover_sources() -> SourcesRecovered:
+    """Runs whose source copy a crash cut short or never wrote: a whole ``.part`` copy (or a whole copy
+    the run was not yet pointed at) is finished; a short one is removed; what cannot be finished is listed
+    — missing, or truncated by size and sha256 — for a person to re-attach (``carbonmeter ledger recover``,
+    ``manage.py readings_recover``)."""
+    done = SourcesRecovered()
+    for run in IngestRun.objects.filter(report__has_key="source_file").order_by("pk").iterator():
+        record = run.report.get("source_file")
+        if not record:
+            continue
+        name = source_name(run, record)
+        final = Path(run.upload.storage.path(name))
+        part = _part_path(final)
+        if run.upload.name == name and _matches(final, record) is None:
+            continue
+        if _matches(final, record) is not None and _matches(part, record) is None:
+            os.replace(part, final)
+            _fsync_dir(final.parent)
+        why = _matches(final, record)
+        if why is None:
+            part.unlink(missing_ok=True)
+            run.upload.name = name
+            run._change_reason = "原始文件存档（恢复）/ source file kept (recovery)"
+            run.save(update_fields=["upload"])
+            done.finished.append(run.pk)
+            continue
+        if part.exists():
+            part.unlink()  # a copy cut short: nothing to finish it from
+        kind = "missing" if why == "missing" else ("altered" if why.startswith("sha256") else "truncated")
+        done.problems.append(SourceProblem(run.pk, str(record["name"]), kind, why))
+    return done
 
 
 def _commit(
@@ -261,14 +399,20 @@ def _commit(
     corrects: ReadingBatch | None,
     reason: str,
     resolves: Sequence[QuarantinedRow],
+    *,
+    kept: Mapping[str, Any] | None = None,
 ) -> IngestRun:
-    """The database half of a publication, in one durable transaction."""
+    """The database half of a publication, in one durable transaction. ``kept``: the source file to keep
+    beside the run (recorded only when the run stored or quarantined rows)."""
     report = outcome.report()
+    if kept is not None and (staged is not None or outcome.counts["quarantined"]):
+        report["source_file"] = dict(kept)
     with transaction.atomic(durable=True):
         batch = None
         if staged is not None:
             batch = _append_batch(organization, outcome, staged, source, user, corrects, reason)
             report["batch"] = batch.seq
+        report["ledger"] = ledger_head()
         counts = outcome.counts
         run = IngestRun(
             organization=organization,
@@ -399,6 +543,75 @@ def ledger_records(batches: Iterable[ReadingBatch] | None = None) -> list[BatchR
     ]
 
 
+def ledger_head() -> dict[str, Any] | None:
+    """The chain's end as every ingest report and the ledger page show it: batch count, last ``seq`` and
+    chain head (None before the first batch)."""
+    head = ReadingBatch.objects.order_by("-seq").values_list("seq", "chain_hash").first()
+    if head is None:
+        return None
+    return {"batches": ReadingBatch.objects.count(), "seq": head[0], "head": head[1]}
+
+
+def _write_anchor(run: IngestRun) -> None:
+    """Append the head the run's report shows to the lake's anchor file (after the files are in place),
+    the copy of the chain's end that the database cannot take back."""
+    shown = run.report.get("ledger")
+    if shown:
+        anchor = Anchor(
+            format_ts(timezone.now()), int(shown["batches"]), int(shown["seq"]), str(shown["head"])
+        )
+        append_anchor(lake_dir(), anchor)
+
+
+def catch_up_anchor() -> None:
+    """After a crash between a commit and its anchor: append the current head, but only to an anchor file
+    that exists (every ingest creates it before its first commit) and whose last anchor the chain still
+    reaches — a ledger cut short is never re-anchored here (that takes ``carbonmeter ledger anchor``)."""
+    root = lake_dir()
+    if not (root / ANCHORS).is_file():
+        return
+    shown = ledger_head()
+    if shown is None:
+        return
+    anchors, _unreadable = read_anchors(root)
+    last = anchors[-1] if anchors else None
+    if last is not None:
+        if last.seq >= shown["seq"]:
+            return
+        if not ReadingBatch.objects.filter(seq=last.seq, chain_hash=last.head).exists():
+            return
+    append_anchor(root, Anchor(format_ts(timezone.now()), shown["batches"], shown["seq"], shown["head"]))
+
+
+def anchor_now() -> Anchor | None:
+    """``carbonmeter ledger anchor``: append the current head to the anchor file (for a ledger written
+    before anchors were kept, once a verification has passed)."""
+    shown = ledger_head()
+    if shown is None:
+        return None
+    with lake.writer_lock(lake_dir()):
+        anchor = Anchor(format_ts(timezone.now()), shown["batches"], shown["seq"], shown["head"])
+        append_anchor(lake_dir(), anchor)
+    return anchor
+
+
+def deletions() -> list[retention.Deletion]:
+    """The recorded deletions of archived partitions, for verification."""
+    return [
+        retention.Deletion(
+            org=r.organization.credit_code,
+            y=r.year,
+            m=r.month,
+            archive_dir=r.archive_dir,
+            manifest_sha256=r.manifest_sha256,
+            paths=tuple(str(f["path"]) for f in r.files),
+            deleted_at=r.deleted_at,
+        )
+        for r in ArchivedPartition.objects.filter(deleted_at__isnull=False).select_related("organization")
+        if r.deleted_at is not None
+    ]
+
+
 def deleted_paths() -> set[str]:
     """Files lawfully removed from the lake after archiving."""
     out: set[str] = set()
@@ -407,9 +620,18 @@ def deleted_paths() -> set[str]:
     return out
 
 
-def verify_ledger() -> VerifyResult:
-    """``carbonmeter ledger verify``: every file's hash, every batch's content hash, the chain, strays."""
-    return verify(lake_dir(), ledger_records(), deleted=deleted_paths())
+def verify_ledger(expect_head: str | None = None) -> VerifyResult:
+    """``carbonmeter ledger verify``: every file's hash, every batch's content hash, the chain, strays;
+    that the chain still reaches every anchor of the lake's anchor file (and ``expect_head``); and that
+    each recorded deletion is lawful (old enough, archive present and verifying) — only those files may
+    be missing."""
+    records = ledger_records()
+    root = lake_dir()
+    lawful, refused = retention.deletion_problems(deletions(), records, years=retention_years())
+    anchors, unreadable = read_anchors(root)
+    result = verify(root, records, deleted=lawful, anchors=anchors, expect_head=expect_head)
+    result.problems.extend(refused + unreadable)
+    return result
 
 
 # --- retention ------------------------------------------------------------------------------------------

@@ -523,6 +523,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "book": book,
         "heatmap": book.heatmap(),
         "this_month": f"{year}-{today.month:02d}" if year == today.year else f"{year}-01",
+        "chain": services.ledger_head(),
     }
     return render(request, "readings/ledger.html", context)
 

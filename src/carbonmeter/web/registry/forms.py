@@ -16,9 +16,7 @@ from typing import Any, ClassVar, Final
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.core.validators import FileExtensionValidator
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +27,7 @@ from carbonmeter.web.registry.models import Attachment, Instrument, SealEvent
 from carbonmeter.web.registry.queries import SORTS, RegisterFilter
 from carbonmeter.web.registry.validity import STATE_CHOICES, band_choices
 from carbonmeter.web.terms import term_choices
+from carbonmeter.web.uploads import DOCUMENTS
 
 #: Chinese names of the instrument types the demo and the workbook use.  ``Instrument.type`` is free
 #: text, so an unknown type is shown as written.
@@ -125,26 +124,8 @@ class ChooseOrgForm(forms.Form):
 
 # --- the instrument page's writes ----------------------------------------------------------------------
 
-#: File types an instrument's archive takes: scanned documents, office files, pictures of the nameplate.
-#: Anything else (HTML, scripts, executables) is refused, since archive files are downloaded by others.
-ARCHIVE_EXTENSIONS: Final = (
-    "pdf",
-    "ofd",
-    "jpg",
-    "jpeg",
-    "png",
-    "tif",
-    "tiff",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "csv",
-    "txt",
-    "zip",
-)
-#: Largest archive file accepted (a scanned manual of a few hundred pages fits).
-ARCHIVE_MAX_BYTES: Final = 20 * 1024 * 1024
+#: File types an instrument's archive takes: the one upload rule (``carbonmeter.web.uploads``).
+ARCHIVE_EXTENSIONS: Final = DOCUMENTS
 #: The history keeps at most this many characters of a reason (django-simple-history's column).
 REASON_MAX_LENGTH: Final = 100
 
@@ -230,21 +211,6 @@ class AttachmentForm(InstrumentRowForm):
                 }
             ),
         }
-
-    def clean_file(self) -> Any:
-        file = self.cleaned_data.get("file")
-        if file is None:
-            return file
-        FileExtensionValidator(
-            list(ARCHIVE_EXTENSIONS),
-            message=_("不支持的文件类型 %(extension)s；可上传：%(allowed_extensions)s。"),
-        )(file)
-        if file.size is not None and file.size > ARCHIVE_MAX_BYTES:
-            raise forms.ValidationError(
-                _("文件过大（%(size)s），上限为 %(limit)s。"),
-                params={"size": filesizeformat(file.size), "limit": filesizeformat(ARCHIVE_MAX_BYTES)},
-            )
-        return file
 
     def attach(self, row: Any, instrument: Instrument) -> None:
         row.instrument = instrument

@@ -10,17 +10,26 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.base import BaseModel, KeepsExtra
 from carbonmeter.web.terms import term_choices
+from carbonmeter.web.uploads import UploadValidator
 
 
 def choices(enum: str) -> list[tuple[str, Promise]]:
     """Choices of a contract enumeration: the stored values of the core's table, labels translated when
     shown (the Chinese term is the msgid), so an English page shows English without a migration."""
     return term_choices(enum)
+
+
+def previous_year() -> int:
+    """The default reporting year of a new organization: the calendar year before today (Asia/Shanghai),
+    the year a key emission unit reports on during the current one. A callable, not a year written into
+    the model, so the default moves with the calendar."""
+    return timezone.localdate().year - 1
 
 
 class Organization(KeepsExtra, BaseModel):
@@ -34,7 +43,9 @@ class Organization(KeepsExtra, BaseModel):
     )
     key_emission_unit = models.BooleanField(_("重点排放单位"), default=True, db_comment="on the key list")
     pack = models.CharField(_("规则包"), max_length=100, blank=True, db_comment="rule pack; blank = default")
-    reporting_year = models.PositiveIntegerField(_("报告年度"), default=2025, db_comment="year reported on")
+    reporting_year = models.PositiveIntegerField(
+        _("报告年度"), default=previous_year, db_comment="year reported on (default: the previous year)"
+    )
 
     org_path: ClassVar[str] = ""
 
@@ -259,7 +270,9 @@ class Attachment(OrgOwned):
         db_comment="archive document kind",
     )
     title = models.CharField(_("名称"), max_length=200, db_comment="title")
-    file = models.FileField(_("文件"), upload_to="archive/%Y/", db_comment="stored file")
+    file = models.FileField(
+        _("文件"), upload_to="archive/%Y/", validators=[UploadValidator()], db_comment="stored file"
+    )
 
     class Meta:
         verbose_name = _("档案")

@@ -1,8 +1,10 @@
 """``manage.py readings_recover``: finish or undo lake publications a crash interrupted.
 
 Run it when a host starts, before anything reads the lake: committed batches whose files are still in
-``_staging/`` are moved into place, staging folders of batches never committed are deleted. Every ingest
-also recovers first, so this is for hosts that read without ingesting.
+``_staging/`` are moved into place, staging folders of batches never committed are deleted; an ingest
+run's source copy a crash cut short is finished from its whole part file, or listed (ingesting the same
+file again attaches it). Every ingest also recovers first, so this is for hosts that read without
+ingesting.
 """
 
 from __future__ import annotations
@@ -29,3 +31,13 @@ class Command(BaseCommand):
             f"recovered: {len(done.rolled_forward)} file(s) forward, {len(done.rolled_back)} folder(s) back, "
             f"day sums built for {len(done.sums_built)} file(s)"
         )
+        sources = services.recover_sources()
+        for pk in sources.finished:
+            self.stdout.write(f"run {pk}: source file copy finished")
+        for problem in sources.problems:
+            self.stdout.write(str(problem))
+        if sources.problems:
+            self.stdout.write(
+                f"{len(sources.problems)} run(s) without a whole source file: "
+                "ingest the same file again to attach it"
+            )
