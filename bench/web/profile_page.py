@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5, help="requests profiled (after one warm-up)")
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--pg-db", default="carbonmeter_bench")
+    ap.add_argument("--sort", default="cumulative", help="pstats order: cumulative or tottime")
     a = ap.parse_args()
     os.environ["CARBONMETER_HOME"] = str(ROOT / "bench" / "out" / "web" / a.backend)
     os.environ["DJANGO_SETTINGS_MODULE"] = "carbonmeter.web.settings"
@@ -68,7 +69,7 @@ def main() -> None:
         client.get(a.path)
     profile.disable()
     text = io.StringIO()
-    pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(a.top)
+    pstats.Stats(profile, stream=text).sort_stats(a.sort).print_stats(a.top)
     print(text.getvalue())
 
 
