@@ -274,7 +274,7 @@ def test_dashboard_runs_a_first_assessment_and_shows_its_rates_and_findings(
     titles = load_pack(run.pack_id).clauses
     for clause in by_clause:
         assert re.search(
-            rf'<tr data-clause="{re.escape(clause)}">\s*<td[^>]*>{re.escape(clause)}</td>\s*'
+            rf'<tr data-clause="{re.escape(clause)}">\s*<td[^>]*><a [^>]*>{re.escape(clause)}</a></td>\s*'
             rf"<td>{re.escape(titles[clause].zh)}</td>",
             html,
         )

@@ -13,11 +13,11 @@ the dashboard's counts, the API and the reminders.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     F,
@@ -30,14 +30,15 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import OrderBy
+from django.utils import timezone
 
 from carbonmeter.core.traceability import STATES, State
 from carbonmeter.rules.loader import PackError, load_pack
 from carbonmeter.rules.messages import Lang, label_text
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
-from carbonmeter.web.assessment.models import AssessmentRun
+from carbonmeter.web.assessment.models import AssessmentRun, document_summary
 from carbonmeter.web.metrology.models import Calibration
-from carbonmeter.web.registry import validity
+from carbonmeter.web.registry import changes, validity
 from carbonmeter.web.registry.models import (
     Attachment,
     Component,
@@ -160,12 +161,25 @@ class ClauseCount:
     observations: int
 
 
+#: How long the dashboard's cached figures are kept at most (they are recomputed after any change anyway).
+DASHBOARD_CACHE_SECONDS: Final = 24 * 3600
+
+
 @dataclass
 class Dashboard:
     run: AssessmentRun | None
     rates: list[RateRow] = field(default_factory=list)
     clauses: list[ClauseCount] = field(default_factory=list)
     due: dict[str, int] = field(default_factory=dict)
+    #: Whole days between the run and today (0: run today); None without a run.
+    age_days: int | None = None
+    #: The newest change to the organization's registry after the run (admin, import, pages), or None.
+    changed_at: datetime | None = None
+
+    @property
+    def stale(self) -> bool:
+        """The registry changed after the run: its rates and findings may no longer hold."""
+        return self.changed_at is not None
 
     def chart(self) -> dict[str, Any]:
         """The bar chart's data: labels, rate and required rate in % (None: nothing required, shown "—")."""
@@ -178,8 +192,22 @@ class Dashboard:
 
 
 def latest_run(user: Any, org: Organization) -> AssessmentRun | None:
-    """The organization's most recent assessment the user may read."""
-    return scope_for(user, AssessmentRun).filter(organization=org).order_by("-created_at", "-pk").first()
+    """The organization's most recent assessment the user may read, without its document.
+
+    The document is megabytes for a large plant, and SQLite reads through it to reach the columns stored
+    after it, so only the run's key and time are read here (they come first); the rest of the row, which
+    never changes, is read once and then kept in the cache under that key and time.
+    """
+    runs = scope_for(user, AssessmentRun).filter(organization=org).order_by("-created_at", "-pk")
+    head = runs.values_list("pk", "created_at").first()
+    if head is None:
+        return None
+    key = f"cm:run:{head[0]}:{head[1].isoformat()}"
+    run: AssessmentRun | None = cache.get(key)
+    if run is None:
+        run = AssessmentRun.objects.defer("document").get(pk=head[0])
+        cache.set(key, run, DASHBOARD_CACHE_SECONDS)
+    return run
 
 
 def may_run_assessment(user: Any, org: Organization) -> bool:
@@ -208,6 +236,11 @@ def _clause_titles(run: AssessmentRun, lang: Lang) -> dict[str, str]:
     return {}
 
 
+def _summary(run: AssessmentRun) -> dict[str, Any]:
+    """The run's stored summary (a run saved before summaries existed gets one made from its document)."""
+    return run.summary or document_summary(run.document)
+
+
 def rates(run: AssessmentRun, lang: Lang) -> list[RateRow]:
     return [
         RateRow(
@@ -219,18 +252,16 @@ def rates(run: AssessmentRun, lang: Lang) -> list[RateRow]:
             required_rate_pct=_pct(r["required_rate"]) or 0.0,
             passed=bool(r["pass"]),
         )
-        for r in run.document["equipping"]
+        for r in _summary(run)["equipping"]
     ]
 
 
 def findings_by_clause(run: AssessmentRun, lang: Lang) -> list[ClauseCount]:
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for f in run.document["findings"]:
-        counts[f["clause"]][0 if f["severity"] == "nonconformity" else 1] += 1
+    counts = _summary(run)["clauses"]
     titles = _clause_titles(run, lang) if counts else {}
     return [
-        ClauseCount(clause, titles.get(clause, ""), nc, obs)
-        for clause, (nc, obs) in sorted(counts.items(), key=lambda kv: _clause_key(kv[0]))
+        ClauseCount(c["clause"], titles.get(c["clause"], ""), c["nonconformities"], c["observations"])
+        for c in sorted(counts, key=lambda c: _clause_key(c["clause"]))
     ]
 
 
@@ -253,12 +284,32 @@ def due_counts(user: Any, org: Organization, today: date) -> dict[str, int]:
     return counts
 
 
+def _live_figures(user: Any, org: Organization, run: AssessmentRun | None, today: date) -> dict[str, Any]:
+    """Today's due counts and the run's staleness, which depend on the whole registry: computed once per
+    state of the registry (:func:`carbonmeter.web.registry.changes.version`) and day, then read from the
+    cache by every request until a row changes.  Scoping is by organization: whoever may read the
+    dashboard of ``org`` reads all of its instruments."""
+    made = f"{run.pk}@{run.created_at.isoformat()}" if run else "-"
+    key = f"cm:dashboard:{org.pk}:{made}:{today.isoformat()}:{changes.version()}"
+    figures: dict[str, Any] | None = cache.get(key)
+    if figures is None:
+        figures = {
+            "due": due_counts(user, org, today),
+            "changed_at": changes.changed_after(org.pk, run.created_at) if run else None,
+        }
+        cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
+    return figures
+
+
 def dashboard(user: Any, org: Organization, run: AssessmentRun | None, today: date, lang: Lang) -> Dashboard:
-    """What the dashboard shows: the run's rates and findings (if any) and today's due counts."""
-    board = Dashboard(run=run, due=due_counts(user, org, today))
+    """What the dashboard shows: the run's rates and findings from its stored summary, how old it is and
+    whether the registry changed since, and today's due counts."""
+    figures = _live_figures(user, org, run, today)
+    board = Dashboard(run=run, due=figures["due"], changed_at=figures["changed_at"])
     if run is not None:
         board.rates = rates(run, lang)
         board.clauses = findings_by_clause(run, lang)
+        board.age_days = (today - timezone.localdate(run.created_at)).days
     return board
 
 

@@ -99,7 +99,8 @@ def _instrument_or_404(request: HttpRequest, code: str) -> Instrument:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Equipping rates and findings of the latest assessment, and verifications falling due.
+    """Equipping rates and findings of the latest assessment (when it was made, and whether the registry
+    changed since), and verifications falling due.
 
     A first visit by someone who may record assessments runs one, so the page is never empty for the
     people who keep the data; verifiers and regulators see only what has been run.
@@ -111,7 +112,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         run = run_assessment(org, today, request.user)
     board = queries.dashboard(request.user, org, run, today, _lang())
     due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state in board.due]
-    context = {"org": org, "board": board, "chart": board.chart(), "due_cards": due_cards, "today": today}
+    context = {
+        "org": org,
+        "board": board,
+        "chart": board.chart(),
+        "due_cards": due_cards,
+        "today": today,
+        # A stale assessment offers a new run to those who may record one.
+        "may_rerun": board.stale and queries.may_run_assessment(request.user, org),
+    }
     return render(request, "registry/dashboard.html", context)
 
 
