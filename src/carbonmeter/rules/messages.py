@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 
 Lang = Literal["zh", "en"]
+#: The most characters of an input value a message quotes: a 50 MB cell must not become 50 MB of stderr.
+MAX_QUOTE = 200
 CATALOGUE = Path(__file__).with_name("messages.yaml")
 _SEP = {"zh": "、", "en": ", "}
 
@@ -40,6 +42,14 @@ def _labels(lang: Lang) -> dict[str, str]:
 
 def label_text(ref: str, lang: Lang) -> str:
     return _labels(lang)[ref]
+
+
+def quote(value: Any) -> str:
+    """``repr(value)`` of an input value for a message, cut to :data:`MAX_QUOTE` characters (length said)."""
+    text = repr(value)
+    if len(text) <= MAX_QUOTE:
+        return text
+    return f"{text[:MAX_QUOTE]}…[{len(text):,}]"
 
 
 def format_number(x: float) -> str:
