@@ -328,3 +328,13 @@ def test_messages_quote_at_most_200_characters_of_a_value(
     bad = patch(mini_book, tmp_path / "big.xlsx", INSTRUMENTS, long_text)
     code, _, err = assess(capsys, bad)
     assert code == 2 and len(err) < 5_000 and "…[1,000,002]" in err
+
+
+def test_json_wrong_early_and_truncated_later_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzz test: the typed decoder refuses a key before it sees the text end."""
+    path = tmp_path / "cut.json"
+    path.write_bytes(b'{\n "rchema":')
+    code, _, err = assess(capsys, path)
+    assert code == 2 and err.startswith(f"{path}: not valid JSON")

@@ -145,6 +145,22 @@ def _not_json(data: bytes, source: str, exc: Exception) -> SnapshotError:
     return SnapshotError([located(source, "IMP-01", detail=quote(str(exc)))])
 
 
+def _document(data: bytes, source: str, exc: msgspec.ValidationError) -> Any:
+    """The untyped document of JSON the typed decoder refused, to explain every problem in it.
+
+    The typed decoder stops at the first wrong value, so the rest may still not be JSON at all.  msgspec's
+    untyped parser reads what it reads; the standard library's also takes numbers out of range (``1e999``,
+    refused then at their pointer); what neither reads is not JSON.
+    """
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError) as dexc:
+        try:
+            return json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _not_json(data, source, dexc) from exc
+
+
 def decode_json(data: bytes, source: str) -> Snapshot:
     """A snapshot from JSON bytes; :class:`SnapshotError` naming ``source`` and a pointer per problem.
 
@@ -155,7 +171,7 @@ def decode_json(data: bytes, source: str) -> Snapshot:
         try:
             snapshot = _DECODER.decode(data)
         except msgspec.ValidationError as exc:
-            doc = json.loads(data)
+            doc = _document(data, source, exc)
             found = _explain(doc, exc)
             raise SnapshotError(Located(source, p or "/", r) for p, r in found) from exc
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:

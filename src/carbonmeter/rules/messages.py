@@ -44,12 +44,16 @@ def label_text(ref: str, lang: Lang) -> str:
     return _labels(lang)[ref]
 
 
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    """``text`` cut to ``limit`` characters, its full length said after the cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[{len(text):,}]"
+
+
 def quote(value: Any) -> str:
     """``repr(value)`` of an input value for a message, cut to :data:`MAX_QUOTE` characters (length said)."""
-    text = repr(value)
-    if len(text) <= MAX_QUOTE:
-        return text
-    return f"{text[:MAX_QUOTE]}…[{len(text):,}]"
+    return clip(repr(value))
 
 
 def format_number(x: float) -> str:
