@@ -15,6 +15,8 @@ from typing import Any
 
 import msgspec
 
+from carbonmeter.rules.messages import quote
+
 Path = list[str | int]
 _BOUNDS = {
     "minimum": ("≥", "不能小于"),
@@ -53,13 +55,13 @@ def _reason(error: Any) -> list[tuple[Path, str]]:
             return _reason(min(specific, key=lambda e: len(list(e.relative_schema_path))))
     if kind == "enum":
         allowed_values = ", ".join(str(v) for v in error.validator_value)
-        return [(path, f"{error.instance!r} is not one of: {allowed_values}")]
+        return [(path, f"{quote(error.instance)} is not one of: {allowed_values}")]
     if kind == "format" and error.validator_value == "date":
-        return [(path, f"{error.instance!r} is not a valid date (YYYY-MM-DD) / 日期无效")]
+        return [(path, f"{quote(error.instance)} is not a valid date (YYYY-MM-DD) / 日期无效")]
     if kind in _BOUNDS:
         sign, zh = _BOUNDS[kind]
         bound = error.validator_value
-        return [(path, f"must be {sign} {bound} (got {error.instance!r}) / {zh} {bound}")]
+        return [(path, f"must be {sign} {bound} (got {quote(error.instance)}) / {zh} {bound}")]
     if kind == "minLength":
         return [(path, "must not be empty / 不能为空")]
     return [(path, error.message)]

@@ -216,3 +216,18 @@ def test_a_missing_table_a1_row_is_an_error() -> None:
 def test_unknown_pack_name_lists_the_known_ones() -> None:
     with pytest.raises(PackError, match="known: cq-part1, jjf2309-2025"):
         load_pack("cq-part9")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("id: x\nversion: 2025-02-30\n", "not valid YAML: day is out of range for month"),
+        ("id: x\nextra: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("id: x\nloop: &a [*a]\n", "nested too deeply"),
+    ],
+)
+def test_a_pack_yaml_cannot_build_is_a_problem_not_a_crash(text: str, reason: str) -> None:
+    """Found by the fuzz test: ValueError and RecursionError escaped as exit 1."""
+    with pytest.raises(PackError) as caught:
+        parse_pack(text.encode("utf-8"), "bad.yaml")
+    assert str(caught.value).startswith(f"bad.yaml: (top): {reason}")

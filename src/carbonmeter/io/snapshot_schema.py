@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -24,7 +27,7 @@ from carbonmeter.core.snapshot import (
     SourceStream,
 )
 from carbonmeter.explain import explain
-from carbonmeter.io.problems import SnapshotError, pointer
+from carbonmeter.io.problems import Located, Reason, SnapshotError, located, pointer, quote
 
 _DECODER = msgspec.json.Decoder(Snapshot)
 
@@ -89,26 +92,92 @@ def _explain(doc: Any, exc: msgspec.ValidationError) -> list[tuple[str, str]]:
     return found + partial_integrity(doc)
 
 
+def _finite(value: float | None) -> bool:
+    return value is None or math.isfinite(value)
+
+
+def numeric_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
+    """Numbers no report can print: a value that is not finite (``1e400`` reads as infinity), and annual
+    emissions whose sum overflows (two streams of 1.7e308), located at the stream where the total breaks.
+    Without this the assessment says ``null`` or ``inf`` for the plant's total instead of refusing the file.
+    """
+    total = 0.0
+    for i, stream in enumerate(snapshot.source_streams):
+        if not _finite(stream.annual_emissions_t):
+            yield f"/source_streams/{i}/annual_emissions_t", Reason("IMP-16")
+            continue
+        total += stream.annual_emissions_t
+        if not math.isfinite(total):
+            yield f"/source_streams/{i}/annual_emissions_t", Reason("IMP-17")
+            total = 0.0
+    for i, point in enumerate(snapshot.measuring_points):
+        if not _finite(point.operating_value):
+            yield f"/measuring_points/{i}/operating_value", Reason("IMP-16")
+    for i, instrument in enumerate(snapshot.instruments):
+        for key in ("mpe_percent", "mpe_abs"):
+            if not _finite(getattr(instrument, key)):
+                yield f"/instruments/{i}/{key}", Reason("IMP-16")
+        for j, component in enumerate(instrument.components):
+            if not _finite(component.mpe_percent):
+                yield f"/instruments/{i}/components/{j}/mpe_percent", Reason("IMP-16")
+
+
 def _checked(snapshot: Snapshot, source: str) -> Snapshot:
-    problems = check_integrity(snapshot)
+    problems: list[Located] = [Located(source, p.pointer, p.message) for p in check_integrity(snapshot)]
+    problems += [Located(source, at, reason) for at, reason in numeric_problems(snapshot)]
     if problems:
-        raise SnapshotError(f"{source}: {p.pointer}: {p.message}" for p in problems)
+        raise SnapshotError(problems)
     return snapshot
 
 
-def decode_json(data: bytes, source: str) -> Snapshot:
-    """A snapshot from JSON bytes; :class:`SnapshotError` naming ``source`` and a pointer per problem."""
+def _not_json(data: bytes, source: str, exc: Exception) -> SnapshotError:
+    """Why ``data`` is not JSON: invalid UTF-8 (at which byte), or the parser's own words, cut short."""
     try:
-        snapshot = _DECODER.decode(data)
-    except msgspec.ValidationError as exc:
-        doc = json.loads(data)
-        raise SnapshotError(f"{source}: {p or '/'}: {r}" for p, r in _explain(doc, exc)) from exc
-    except msgspec.DecodeError as exc:
+        data.decode("utf-8")
+    except UnicodeDecodeError as uexc:
+        return SnapshotError([located(source, "IMP-03", offset=str(uexc.start))])
+    try:
+        json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as jexc:
+        return SnapshotError([located(source, "IMP-01", detail=quote(str(jexc)))])
+    except RecursionError:
+        pass
+    return SnapshotError([located(source, "IMP-01", detail=quote(str(exc)))])
+
+
+def _document(data: bytes, source: str, exc: msgspec.ValidationError) -> Any:
+    """The untyped document of JSON the typed decoder refused, to explain every problem in it.
+
+    The typed decoder stops at the first wrong value, so the rest may still not be JSON at all.  msgspec's
+    untyped parser reads what it reads; the standard library's also takes numbers out of range (``1e999``,
+    refused then at their pointer); what neither reads is not JSON.
+    """
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError) as dexc:
         try:
-            json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as jexc:
-            raise SnapshotError([f"{source}: not valid JSON: {jexc}"]) from exc
-        raise SnapshotError([f"{source}: not valid JSON: {exc}"]) from exc
+            return json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _not_json(data, source, dexc) from exc
+
+
+def decode_json(data: bytes, source: str) -> Snapshot:
+    """A snapshot from JSON bytes; :class:`SnapshotError` naming ``source`` and a pointer per problem.
+
+    Hostile input is refused, not crashed on: nesting deeper than the interpreter's recursion limit (in
+    ``extra``, under an unknown key, at the top), bytes that are not UTF-8, bytes that are not JSON.
+    """
+    try:
+        try:
+            snapshot = _DECODER.decode(data)
+        except msgspec.ValidationError as exc:
+            doc = _document(data, source, exc)
+            found = _explain(doc, exc)
+            raise SnapshotError(Located(source, p or "/", r) for p, r in found) from exc
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise _not_json(data, source, exc) from exc
+    except RecursionError as exc:
+        raise SnapshotError([located(source, "IMP-02", limit=str(sys.getrecursionlimit()))]) from exc
     return _checked(snapshot, source)
 
 

@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from carbonmeter.core.integrity import check_integrity
 from carbonmeter.core.snapshot import (
@@ -39,8 +37,9 @@ from carbonmeter.core.snapshot import (
     Snapshot,
 )
 from carbonmeter.core.terms import ENUM_TERMS
-from carbonmeter.io.problems import SnapshotError
-from carbonmeter.io.snapshot_schema import SchemaProblems, convert
+from carbonmeter.io.problems import Located, Reason, SnapshotError, located, quote
+from carbonmeter.io.snapshot_schema import SchemaProblems, convert, numeric_problems
+from carbonmeter.io.xlsx_cells import EMPTY, BadCell, header_first, refuse_doctype, sheet_rows
 
 # --------------------------------------------------------------------------------------------------------
 # The workbook's vocabulary (contract §3).  Everything the reader accepts and the writer writes is here.
@@ -204,10 +203,10 @@ DATE_FORMAT: Final = "yyyy-mm-dd"
 #: (Excel's phantom 1900-02-29), and Excel has none before 1900.
 FIRST_EXCEL_DATE: Final = date(1900, 3, 1)
 
-REQUIRED: Final = "required field is missing / 缺少必填项"
-_MISSING_COLUMN: Final = "column is missing / 缺少该列"
-_MISSING_ITEM: Final = "no row for this item / 缺少该项目"
-_MISSING_SHEET: Final = "required sheet is missing / 缺少工作表"
+REQUIRED: Final = Reason("IMP-20")
+_MISSING_COLUMN: Final = "IMP-21"
+_MISSING_ITEM: Final = "IMP-22"
+_MISSING_SHEET: Final = Reason("IMP-23")
 
 
 def _norm(text: str) -> str:
@@ -255,7 +254,7 @@ class _Place:
     header: str = ""
     row: int = 0
     column: int = 0
-    #: Said before the reason when there is no cell to point at (e.g. "column is missing").
+    #: A catalogue code said before the reason when there is no cell to point at (e.g. "column is missing").
     note: str = ""
 
     def describe(self) -> str:
@@ -283,10 +282,10 @@ class _Problems:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._lines: dict[str, tuple[int, int, int]] = {}
+        self._lines: dict[str, tuple[tuple[int, int, int], Located]] = {}
         self._blamed: set[_Place] = set()
 
-    def add(self, place: _Place, reason: str) -> None:
+    def add(self, place: _Place, reason: Reason | str) -> None:
         """A problem found while reading the workbook itself."""
         self._blamed.add(place)
         self._put(place, reason)
@@ -294,19 +293,22 @@ class _Problems:
     def add_derived(self, place: _Place | None, pointer: str, reason: str) -> None:
         """A problem found by validation, at ``place`` (``None``: no place known, say the pointer)."""
         if place is None:
-            self._lines.setdefault(f"{self.source}: {pointer or '/'}: {reason}", (-1, 0, 0))
+            problem = Located(self.source, pointer or "/", reason)
+            self._lines.setdefault(problem.line(), ((-1, 0, 0), problem))
         elif place not in self._blamed:
             self._put(place, reason)
 
-    def _put(self, place: _Place, reason: str) -> None:
-        said = f"{place.note} — {reason}" if place.note else reason
-        self._lines.setdefault(f"{self.source}: {place.describe()}: {said}", place.order())
+    def _put(self, place: _Place, reason: Reason | str) -> None:
+        said = Reason(place.note, then=reason) if place.note else reason
+        column = get_column_letter(place.column) if place.column else ""
+        problem = Located(self.source, place.describe(), said, place.sheet, place.row, column, place.header)
+        self._lines.setdefault(problem.line(), (place.order(), problem))
 
     def __bool__(self) -> bool:
         return bool(self._lines)
 
     def error(self) -> SnapshotError:
-        return SnapshotError(sorted(self._lines, key=self._lines.__getitem__))
+        return SnapshotError(problem for _, problem in sorted(self._lines.values(), key=lambda v: v[0]))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -315,7 +317,11 @@ class _Problems:
 
 
 class _Unreadable(ValueError):
-    """A cell whose content is not of its column's kind; the message says what was expected."""
+    """A cell whose content is not of its column's kind (or not readable at all); ``reason`` says why."""
+
+    def __init__(self, reason: Reason | str) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 def _is_blank(value: Any) -> bool:
@@ -369,7 +375,7 @@ def _parse_int(cell: Any) -> int:
             number = math.nan
         if number.is_integer():
             return int(number)
-    raise _Unreadable(f"not a whole number / 不是整数 (got {value!r})")
+    raise _Unreadable(Reason("IMP-24", {"value": quote(value)}))
 
 
 def _parse_float(cell: Any) -> float:
@@ -381,7 +387,7 @@ def _parse_float(cell: Any) -> float:
             return float(value.strip())
         except ValueError:
             pass
-    raise _Unreadable(f"not a number / 不是数字 (got {value!r})")
+    raise _Unreadable(Reason("IMP-25", {"value": quote(value)}))
 
 
 def _parse_bool(cell: Any) -> bool:
@@ -393,7 +399,7 @@ def _parse_bool(cell: Any) -> bool:
     if isinstance(value, str) and _norm(value) in BOOLEAN_TERMS:
         return BOOLEAN_TERMS[_norm(value)]
     accepted = ", ".join(term.upper() if term.isascii() else term for term in BOOLEAN_TERMS)
-    raise _Unreadable(f"not a yes/no value / 不是是否值; accepted: {accepted} (got {value!r})")
+    raise _Unreadable(Reason("IMP-26", {"value": quote(value), "accepted": accepted}))
 
 
 def _parse_date(cell: Any) -> date:
@@ -412,7 +418,7 @@ def _parse_date(cell: Any) -> date:
                 return datetime.fromisoformat(text).date()
             except ValueError:
                 pass
-    raise _Unreadable(f"not a date; use an Excel date or YYYY-MM-DD / 不是日期 (got {value!r})")
+    raise _Unreadable(Reason("IMP-27", {"value": quote(value)}))
 
 
 def _parse_refs(cell: Any) -> list[str]:
@@ -426,7 +432,7 @@ def _parse_enum(kind: str, cell: Any) -> str:
     if isinstance(value, str) and _norm(value) in _ENUM_LOOKUP[kind]:
         return _ENUM_LOOKUP[kind][_norm(value)]
     accepted = ", ".join(f"{term} ({code})" for code, term in ENUM_TERMS[kind].items())
-    raise _Unreadable(f"unknown term {value!r} / 未知选项; accepted: {accepted}")
+    raise _Unreadable(Reason("IMP-28", {"value": quote(value), "accepted": accepted}))
 
 
 _PARSERS: Final[dict[str, Callable[[Any], Any]]] = {
@@ -441,6 +447,8 @@ _PARSERS: Final[dict[str, Callable[[Any], Any]]] = {
 
 def _parse(kind: str, cell: Any) -> Any:
     """The value of a non-blank cell in a column of ``kind``; :class:`_Unreadable` if it is not one."""
+    if isinstance(cell, BadCell):
+        raise _Unreadable(cell.reason)
     if kind in ENUM_TERMS:
         return _parse_enum(kind, cell)
     return _PARSERS[kind](cell)
@@ -448,6 +456,8 @@ def _parse(kind: str, cell: Any) -> Any:
 
 def _extra_value(value: Any) -> Any:
     """A cell under ``extra``: text and numbers as they are, dates as ISO text (JSON has no dates)."""
+    if isinstance(value, BadCell):
+        raise _Unreadable(value.reason)
     if isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, datetime):
@@ -462,18 +472,24 @@ def _extra_value(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------------------
 
 
-def _cell_rows(ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
-    """The rows of a sheet, numbered as Excel numbers them.
+def _cell_rows(ws: Any, sheet: str, problems: _Problems) -> Iterator[tuple[int, Sequence[Any]]]:
+    """Every stored row of a sheet with the number Excel shows it under, in the order the file stores them.
 
-    Read-only mode trusts the size a file declares, and files from other tools often declare a wrong one
-    (rows would be cut off without a word), so the size is reset and every stored row is read.
+    Not openpyxl's rows: they trust the size a file declares (rows past it are cut off) and skip a row
+    stored out of order or numbered 0 (:mod:`carbonmeter.io.xlsx_cells`).  A row or cell that cannot be
+    read is reported at its place.
     """
-    ws.reset_dimensions()
-    yield from enumerate(ws.iter_rows(), start=1)
+
+    def report(row: int, column: int, reason: Reason) -> None:
+        problems.add(_Place(sheet, "", row, column), reason)
+
+    return sheet_rows(ws.parent, ws, report)
 
 
 def _has_values(ws: Any) -> bool:
-    return any(not _is_blank(cell.value) for _, cells in _cell_rows(ws) for cell in cells)
+    """Whether a sheet holds anything (its problems are not reported: only a sheet read is)."""
+    rows = _cell_rows(ws, ws.title, _Problems(""))
+    return any(not _is_blank(cell.value) for _, cells in rows for cell in cells)
 
 
 @dataclass(slots=True)
@@ -520,6 +536,9 @@ def _layout(
     ignored = {_norm(header) for header in IGNORED_COLUMNS.get(sheet, ())}
     layout = _Layout(sheet, columns)
     for column, cell in enumerate(header_cells, start=1):
+        if isinstance(cell, BadCell):
+            problems.add(_Place(sheet, "", 1, column), cell.reason)
+            continue
         if _is_blank(cell.value) or not _as_text(cell.value).strip():
             continue
         header = _as_text(cell.value)
@@ -530,7 +549,7 @@ def _layout(
         if first is not None:
             problems.add(
                 _Place(sheet, header, 1, column),
-                f"duplicate column / 重复列: see {get_column_letter(first)}1 ({layout.headers[first]})",
+                Reason("IMP-33", {"cell": f"{get_column_letter(first)}1 ({layout.headers[first]})"}),
             )
     return layout
 
@@ -541,7 +560,7 @@ def _report_stray(layout: _Layout, row: int, column: int, problems: _Problems) -
         layout.stray.add(column)
         problems.add(
             _Place(layout.sheet, "", row, column),
-            "this column has no header in row 1 but holds values / 该列第1行无表头却有数据",
+            Reason("IMP-34"),
         )
 
 
@@ -572,9 +591,13 @@ def _record(layout: _Layout, row: int, cells: Sequence[Any], problems: _Problems
             try:
                 record.values[key] = _parse(layout.columns[key][1], cell)
             except _Unreadable as exc:
-                problems.add(layout.place(key, row), str(exc))
+                problems.add(layout.place(key, row), exc.reason)
         elif column in layout.extra:
-            record.extra[layout.extra[column]] = _extra_value(cell.value)
+            header = layout.extra[column]
+            try:
+                record.extra[header] = _extra_value(cell.value)
+            except _Unreadable as exc:
+                problems.add(layout.extra_place(header, row), exc.reason)
         elif column not in layout.headers:
             _report_stray(layout, row, column, problems)
     return record if record.given or record.extra else None
@@ -587,10 +610,11 @@ class _Table:
 
 
 def _read_table(sheet: str, ws: Any, problems: _Problems) -> _Table:
-    rows = _cell_rows(ws)
-    _, header = next(rows, (1, ()))
+    """The sheet's records in row order (the order Excel shows, whatever order the file stores them in)."""
+    header, rows = header_first(_cell_rows(ws, sheet, problems))
     layout = _layout(sheet, header, COLUMNS[sheet], problems)
     records = [record for row, cells in rows if (record := _record(layout, row, cells, problems)) is not None]
+    records.sort(key=lambda record: record.row)
     return _Table(layout, records)
 
 
@@ -666,7 +690,7 @@ def _read_components(build: _Build, sheet: str, ws: Any) -> None:
                 build.problems.add(place, REQUIRED)
             continue
         if ident not in index_of:
-            build.problems.add(place, f"unknown instrument {ident!r} (器具不存在)")
+            build.problems.add(place, Reason("IMP-29", {"instrument": quote(ident)}))
             continue
         components = instruments[index_of[ident]].setdefault("components", [])
         build.register(
@@ -709,7 +733,7 @@ def _merge(
             first = person.origin[prefix + key]
             problems.add(
                 place_of(key),
-                f"differs from row {first} of this person / 同一人员各行不一致: {into[key]!r} ≠ {value!r}",
+                Reason("IMP-30", {"row": str(first), "first": quote(into[key]), "value": quote(value)}),
             )
 
 
@@ -763,20 +787,17 @@ def _read_organization(build: _Build, sheet: str, ws: Any) -> None:
     if ws is None:
         _place_items(build, _Place(sheet))
         return
-    rows = _cell_rows(ws)
-    _, header = next(rows, (1, ()))
+    header, rows = header_first(_cell_rows(ws, sheet, build.problems))
     layout = _layout(sheet, header, ITEM_COLUMNS, build.problems)
     for column, text in layout.extra.items():
-        build.problems.add(
-            _Place(sheet, text, 1, column), "unknown column; 单位信息 has only 项目 and 值 / 未知列"
-        )
+        build.problems.add(_Place(sheet, text, 1, column), Reason("IMP-35"))
     if set(layout.keys.values()) != set(ITEM_COLUMNS):
-        build.problems.add(_Place(sheet), "row 1 must hold the headers 项目 and 值 / 第1行应为表头 项目、值")
+        build.problems.add(_Place(sheet), Reason("IMP-36"))
         _place_items(build, _Place(sheet))
         return
     build.doc["organization"] = {}
     seen: dict[str, int] = {}
-    for row, cells in rows:
+    for row, cells in sorted(rows, key=lambda numbered: numbered[0]):
         _read_item(build, layout, row, cells, seen)
     for key, (label, _) in ORGANIZATION_ITEMS.items():
         if key not in seen:
@@ -799,16 +820,17 @@ def _read_item(build: _Build, layout: _Layout, row: int, cells: Sequence[Any], s
         if column not in layout.headers and not _is_blank(cell.value):
             _report_stray(layout, row, column, build.problems)
     item, value = (_cell_at(cells, layout.column_of(key)) for key in ("item", "value"))
+    if isinstance(item, BadCell):
+        build.problems.add(layout.place("item", row), item.reason)
+        return
     if _is_blank(item.value):
         if not _is_blank(value.value):
-            build.problems.add(layout.place("item", row), "the item has no name / 缺少项目名称")
+            build.problems.add(layout.place("item", row), Reason("IMP-37"))
         return
     label = _as_text(item.value)
     key = _ITEM_LOOKUP.get(_norm(label))
     if (key or label) in seen:
-        build.problems.add(
-            layout.place("item", row), f"duplicate item: already row {seen[key or label]} / 项目重复"
-        )
+        build.problems.add(layout.place("item", row), Reason("IMP-38", {"row": str(seen[key or label])}))
         return
     seen[key or label] = row
     if key is not None:
@@ -817,19 +839,22 @@ def _read_item(build: _Build, layout: _Layout, row: int, cells: Sequence[Any], s
         if not _is_blank(value.value):
             _put_item(build, key, value, place)
     elif not _is_blank(value.value):
-        _put_item_extra(build, label, _extra_value(value.value))
+        try:
+            _put_item_extra(build, label, _extra_value(value.value))
+        except _Unreadable as exc:
+            build.problems.add(layout.place("value", row), exc.reason)
 
 
 def _cell_at(cells: Sequence[Any], column: int) -> Any:
     """The cell in ``column`` (1-based); a row ends at its last stored cell, so it may be past the end."""
-    return cells[column - 1] if column <= len(cells) else EMPTY_CELL
+    return cells[column - 1] if column <= len(cells) else EMPTY
 
 
 def _put_item(build: _Build, key: str, cell: Any, place: _Place) -> None:
     try:
         parsed = _parse(ORGANIZATION_ITEMS[key][1], cell)
     except _Unreadable as exc:
-        build.problems.add(place, str(exc))
+        build.problems.add(place, exc.reason)
         return
     (build.doc if key in SNAPSHOT_ITEMS else build.doc["organization"])[key] = parsed
 
@@ -860,11 +885,11 @@ def _match_sheets(book: Any, problems: _Problems) -> dict[str, Any]:
         if name is None:
             if _has_values(ws):
                 accepted = ", ".join(f"{sheet} ({key})" for sheet, key in SHEETS.items())
-                problems.add(_Place(ws.title), f"unknown sheet / 未知工作表; accepted: {accepted}")
+                problems.add(_Place(ws.title), Reason("IMP-32", {"accepted": accepted}))
         elif name in found:
             problems.add(
                 _Place(ws.title),
-                f"a second sheet for {name} (the first is {found[name].title!r}) / 工作表重复",
+                Reason("IMP-31", {"sheet": name, "first": quote(found[name].title)}),
             )
         else:
             found[name] = ws
@@ -875,10 +900,27 @@ def _match_sheets(book: Any, problems: _Problems) -> dict[str, Any]:
 
 
 def _open(path: Path) -> Any:
+    """The workbook, read-only.  Anything openpyxl trips over while opening a file is the file's fault:
+    a damaged or hostile upload is a located refusal (exit 2), never a traceback."""
+    try:
+        part = refuse_doctype(path)
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
+        raise SnapshotError([located(str(path), "IMP-04", detail=quote(str(exc)))]) from exc
+    if part is not None:
+        raise SnapshotError([located(str(path), "IMP-05", part=part)])
     try:
         return load_workbook(path, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
-        raise SnapshotError([f"{path}: not a readable .xlsx workbook ({exc})"]) from exc
+    except Exception as exc:  # a parser of hostile input raises anything; all mean "unreadable"
+        raise SnapshotError(
+            [located(str(path), "IMP-04", detail=quote(f"{type(exc).__name__}: {exc}"))]
+        ) from exc
 
 
 def _validate(build: _Build) -> Snapshot:
@@ -891,6 +933,8 @@ def _validate(build: _Build) -> Snapshot:
         raise build.problems.error() from exc
     for problem in check_integrity(snapshot):
         build.problems.add_derived(build.locate(problem.pointer), problem.pointer, problem.message)
+    for at, why in numeric_problems(snapshot):
+        build.problems.add(build.locate(at) or _Place("单位信息"), why)
     if build.problems:
         raise build.problems.error()
     return snapshot

@@ -18,9 +18,11 @@ import msgspec
 import yaml
 
 from carbonmeter.explain import explain
+from carbonmeter.rules.messages import clip
 from carbonmeter.rules.schema import SHORTHAND_KEYS, Pack
 
 PACKS_DIR = Path(__file__).parent / "packs"
+_TOO_DEEP = "nested too deeply (or an alias contains itself) / 嵌套过深或别名引用自身"
 DEFAULT_PACK = "cq-part1"
 
 
@@ -82,15 +84,22 @@ def parse_pack(text: bytes, file: str) -> Pack:
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        raise PackError([PackProblem(file, "", f"not valid YAML: {exc}")]) from exc
+        raise PackError([PackProblem(file, "", f"not valid YAML: {clip(str(exc), 1000)}")]) from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # a value YAML cannot build, e.g. 2025-02-30
+        raise PackError([PackProblem(file, "", f"not valid YAML: {clip(str(exc))}")]) from exc
+    except RecursionError as exc:
+        raise PackError([PackProblem(file, "", _TOO_DEEP)]) from exc
     if not isinstance(data, dict):
         raise PackError([PackProblem(file, "", "a pack is a YAML mapping")])
     data = _expand_shorthand(data) | {"sha256": hashlib.sha256(text).hexdigest(), "path": file}
     try:
-        return msgspec.convert(data, Pack)
-    except msgspec.ValidationError as exc:
-        problems = [PackProblem(file, _dotted(path), reason) for path, reason in explain(Pack, data, exc)]
-        raise PackError(problems) from exc
+        try:
+            return msgspec.convert(data, Pack)
+        except msgspec.ValidationError as exc:
+            found = explain(Pack, data, exc)
+            raise PackError([PackProblem(file, _dotted(path), reason) for path, reason in found]) from exc
+    except RecursionError as exc:  # nesting (or an alias that contains itself) deeper than Python recurses
+        raise PackError([PackProblem(file, "", _TOO_DEEP)]) from exc
 
 
 def builtin_pack_files() -> list[Path]:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 
 Lang = Literal["zh", "en"]
+#: The most characters of an input value a message quotes: a 50 MB cell must not become 50 MB of stderr.
+MAX_QUOTE = 200
 CATALOGUE = Path(__file__).with_name("messages.yaml")
 _SEP = {"zh": "、", "en": ", "}
 
@@ -40,6 +42,18 @@ def _labels(lang: Lang) -> dict[str, str]:
 
 def label_text(ref: str, lang: Lang) -> str:
     return _labels(lang)[ref]
+
+
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    """``text`` cut to ``limit`` characters, its full length said after the cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[{len(text):,}]"
+
+
+def quote(value: Any) -> str:
+    """``repr(value)`` of an input value for a message, cut to :data:`MAX_QUOTE` characters (length said)."""
+    return clip(repr(value))
 
 
 def format_number(x: float) -> str:

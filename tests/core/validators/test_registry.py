@@ -84,7 +84,9 @@ def test_every_code_has_zh_and_en_templates(code: str) -> None:
 
 
 def test_every_template_belongs_to_a_validator() -> None:
-    orphans = sorted(set(catalogue()["messages"]) - set(all_codes()))
+    # Import errors (IMP-) are the readers' codes, checked by tests/io/test_messages.py.
+    own = {code for code in catalogue()["messages"] if not code.startswith("IMP-")}
+    orphans = sorted(own - set(all_codes()))
     assert orphans == []
 
 

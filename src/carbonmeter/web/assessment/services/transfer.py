@@ -25,12 +25,14 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.core.snapshot import Snapshot
-from carbonmeter.io.problems import SnapshotError
+from carbonmeter.io.problems import Located, SnapshotError
 from carbonmeter.io.snapshot_json import to_jsonable
 from carbonmeter.io.snapshot_xlsx import read_xlsx, write_xlsx
+from carbonmeter.rules.messages import Lang, render
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.services.snapshot import build_snapshot
 from carbonmeter.web.metrology.models import Calibration
@@ -115,10 +117,20 @@ def may_import(user: Any, org: rm.Organization) -> bool:
     return writable_orgs(user, roles).filter(pk=org.pk).exists()
 
 
+def _lang() -> Lang:
+    """The page's language, for texts from the message catalogue."""
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _say(code: str, **params: Any) -> str:
+    """A message of the catalogue (``IMP-``) in the page's language."""
+    return render(code, params, _lang())
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located problem of the workbook, split for a table (sheet, row, column letter and header,
-    reason); ``line`` is the reader's own text, with the uploaded file's name."""
+    reason, in the page's language); ``line`` is the whole of it, with the uploaded file's name."""
 
     line: str
     sheet: str = ""
@@ -132,24 +144,20 @@ class Problem:
         return f"{self.column}{self.row}" if self.column else ""
 
 
-_CELL_PROBLEM: Final = re.compile(
-    r"(?P<sheet>[^!:]+)!(?P<column>[A-Z]+)(?P<row>\d+)(?: \((?P<header>.*?)\))?: (?P<reason>.*)", re.S
-)
-_ROW_PROBLEM: Final = re.compile(r"(?P<sheet>[^!:]+) row (?P<row>\d+): (?P<reason>.*)", re.S)
-_SHEET_PROBLEM: Final = re.compile(r"(?P<sheet>[^!:(]+?)(?: \((?P<header>.*?)\))?: (?P<reason>.*)", re.S)
-
-
-def _problem(line: str, path: Path, filename: str) -> Problem:
+def _problem(found: Located, path: Path, filename: str) -> Problem:
     """The reader names the file by its path on the server; the user knows it by the name it uploaded."""
-    prefix = f"{path}: "
-    rest = line.removeprefix(prefix)
-    shown = f"{filename}: {rest}" if line.startswith(prefix) else line
-    for pattern in (_CELL_PROBLEM, _ROW_PROBLEM, _SHEET_PROBLEM):
-        match = pattern.fullmatch(rest)
-        if match:
-            parts = {k: v or "" for k, v in match.groupdict().items()}
-            return Problem(line=shown, **parts)
-    return Problem(line=shown, reason=rest)
+    lang = _lang()
+    source = filename if found.source == str(path) else found.source
+    return Problem(
+        line=found.line(lang, source=source),
+        sheet=found.sheet,
+        row=str(found.row) if found.row else "",
+        column=found.column,
+        header=found.header,
+        reason=found.text(lang)
+        if found.sheet
+        else ": ".join(p for p in (found.where, found.text(lang)) if p),
+    )
 
 
 @dataclass(frozen=True)
@@ -206,10 +214,7 @@ def _belongs(snapshot: Snapshot, org: rm.Organization) -> str:
     """Why the workbook may not be imported into ``org`` ("" if it may): it must be this organization's."""
     code = snapshot.organization.credit_code
     if code != org.credit_code:
-        return str(
-            _("工作簿的统一社会信用代码（%(file)s）与当前单位（%(org)s）不一致，未导入。")
-            % {"file": code or "—", "org": org.credit_code}
-        )
+        return _say("IMP-43", file=code or "—", org=org.credit_code)
     return ""
 
 
@@ -229,10 +234,10 @@ def preview_import(user: Any, org: rm.Organization, upload: UploadedFile, sessio
     filename = _filename(upload)
     preview = Preview(filename)
     if not filename.lower().endswith(".xlsx"):
-        preview.refusal = str(_("只能导入 .xlsx 工作簿。"))
+        preview.refusal = _say("IMP-41")
         return preview
     if (upload.size or 0) > MAX_UPLOAD_BYTES:
-        preview.refusal = str(_("文件过大，未导入。"))
+        preview.refusal = _say("IMP-42", limit=str(MAX_UPLOAD_BYTES // (1024 * 1024)))
         return preview
     token = uuid.uuid4().hex
     path = _upload_path(token)
@@ -244,7 +249,7 @@ def preview_import(user: Any, org: rm.Organization, upload: UploadedFile, sessio
         snapshot = read_xlsx(path)
     except SnapshotError as exc:
         path.unlink()  # an unreadable upload can never be confirmed
-        preview.problems = [_problem(line, path, filename) for line in exc.problems]
+        preview.problems = [_problem(found, path, filename) for found in exc.located]
         return preview
     preview.refusal = _belongs(snapshot, org)
     if preview.refusal:
@@ -272,11 +277,11 @@ def confirm_import(user: Any, org: rm.Organization, token: str, session: Session
     if entry is None or entry.get("user") != user.pk or entry.get("org") != org.pk:
         raise PermissionDenied(_("导入凭据无效或不属于当前用户与单位"))
     if not path.is_file():
-        raise ValidationError(_("待导入的文件已不存在，请重新上传。"))
+        raise ValidationError(_say("IMP-45"))
     try:
         snapshot = read_xlsx(path)
     except SnapshotError as exc:
-        raise ValidationError(_("工作簿无法读取，请重新上传。")) from exc
+        raise ValidationError(_say("IMP-44")) from exc
     refusal = _belongs(snapshot, org)
     if refusal:
         raise ValidationError(refusal)
