@@ -85,3 +85,14 @@ def render(code: str, params: dict[str, Any], lang: Lang) -> str:
     """The message of ``code`` in ``lang``; a missing template or parameter is a programming error."""
     tpl: str = catalogue()["messages"][code][lang]
     return tpl.format_map({k: v if type(v) is str else render_param(v, lang) for k, v in params.items()})
+
+
+def quarantine_templates() -> dict[str, dict[str, dict[str, str]]]:
+    """The reasons of quarantined metering-data rows: code → variant → ``{"zh", "en"}``."""
+    block: dict[str, dict[str, dict[str, str]]] = catalogue()["quarantine"]
+    return block
+
+
+def quarantine_template(code: str, variant: str, lang: Lang) -> str:
+    """The template of a quarantine reason; an unknown code or variant is a ``KeyError``."""
+    return str(quarantine_templates()[code][variant][lang])
