@@ -16,7 +16,9 @@ from carbonmeter.rules.messages import quarantine_templates
 
 SRC = Path(__file__).parents[2] / "src" / "carbonmeter"
 #: ``Code.PARSE, "cells"`` written where a Quarantine is made (the CHECKS table and the readers).
-_EMITTED = re.compile(r"Code\.([A-Z]+),\s*\"([a-z_]+)\"")
+_EMITTED = re.compile(r"Code\.([A-Z]+),\s*\"([a-z_0-9]+)\"")
+#: ``RejectedRow("payload_json", …)``: quarantined as RD-PARSE with that variant.
+_REJECTED = re.compile(r"RejectedRow\(\s*\"([a-z_0-9]+)\"")
 
 
 def emitted() -> set[tuple[str, str]]:
@@ -24,6 +26,8 @@ def emitted() -> set[tuple[str, str]]:
     for path in SRC.rglob("*.py"):
         for name, variant in _EMITTED.findall(path.read_text(encoding="utf-8")):
             found.add((str(Code[name]), variant))
+        for variant in _REJECTED.findall(path.read_text(encoding="utf-8")):
+            found.add((str(Code.PARSE), variant))
     return found
 
 
@@ -34,6 +38,7 @@ def fields(template: str) -> set[str]:
 def test_the_scan_finds_the_readers_reasons() -> None:
     """The scan is not vacuous: it sees the reasons made outside the CHECKS table."""
     assert {("RD-PARSE", "cells"), ("RD-PARSE", "encoding"), ("RD-TIME", "zone")} <= emitted()
+    assert ("RD-PARSE", "payload_json") in emitted()
 
 
 @pytest.mark.parametrize(("code", "variant"), sorted(emitted()))

@@ -494,23 +494,46 @@ def read_parquet(path: Path, name: str) -> Source:
     return _drop_blank(source)
 
 
-def from_rows(rows: Iterable[Mapping[str, Any]], *, filename: str = "", fmt: str = "rows") -> Source:
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row a transport already knows is bad (an MQTT payload that is not UTF-8 or not JSON): it keeps its
+    place among the rows and becomes a quarantined row (RD-PARSE ``variant``) with ``raw`` as received, so it
+    is fixable like any other row instead of a line in a log. Only code makes these: a JSON file's rows are
+    dicts, so no input can forge one."""
+
+    variant: str
+    params: Mapping[str, Any]
+    raw: Mapping[str, str | None]
+
+
+def from_rows(
+    rows: Iterable[Mapping[str, Any] | RejectedRow], *, filename: str = "", fmt: str = "rows"
+) -> Source:
     """Rows as dicts (API, MQTT, a JSON file): keys are column names (English or Chinese); a missing key
-    is an empty cell (RD-MISSING for a required one), so one bad message never blocks the others."""
+    is an empty cell (RD-MISSING for a required one), so one bad message never blocks the others. A
+    :class:`RejectedRow` is quarantined as it stands."""
     keys: dict[str, None] = {}
     materialised: list[Mapping[str, Any]] = []
+    numbers: list[int] = []
+    rejected: list[Quarantine] = []
     for i, r in enumerate(rows):
+        if isinstance(r, RejectedRow):
+            rejected.append(Quarantine(filename, "", i + 1, "", Code.PARSE, r.variant, dict(r.params), r.raw))
+            continue
         if not isinstance(r, Mapping):
             raise IngestError("unreadable", file=filename or fmt, detail=f"row {i + 1} is not an object")
         materialised.append(r)
+        numbers.append(i + 1)
         for k in r:
             keys.setdefault(str(k), None)
-    if not materialised:
+    if not materialised and not rejected:
         raise IngestError("no_rows")
     headers = list(keys)
     columns = [pa.array([_cell_text(r.get(h)) for r in materialised], pa.string()) for h in headers]
-    numbers = pa.array(np.arange(1, len(materialised) + 1, dtype=np.int64))
-    source = _assemble(columns, headers, numbers, file=filename, sheet="", fmt=fmt, strict=False)
+    source = _assemble(
+        columns, headers, pa.array(numbers, pa.int64()), file=filename, sheet="", fmt=fmt, strict=False
+    )
+    source.rejected.extend(rejected)
     return _drop_blank(source)
 
 
