@@ -4,6 +4,7 @@ fate of every row, duplicates, conflicts, corrections, and the content hash."""
 
 from __future__ import annotations
 
+import base64
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -408,3 +409,172 @@ def test_ten_thousand_rows_need_no_python_per_row(tmp_path: Path) -> None:
     outcome = judge(ingest.read_source(tmp_path / "big.parquet"))
     assert outcome.accepted.num_rows == n - len(outcome.quarantined)
     assert {q.code for q in outcome.quarantined} <= {"RD-TIME"}  # rows after NOW (2026) are refused
+
+
+# --- issue 9: nothing lost, no tracebacks --------------------------------------------------------------
+
+
+def test_a_negative_year_is_quarantined_and_the_good_rows_are_kept(tmp_path: Path) -> None:
+    """A year before 1 once crashed the run (OverflowError) and lost the 21 good rows beside it."""
+    good = "".join(f"P1,2024-01-01 00:{i:02d},1\n" for i in range(21))
+    out = judge(csv(tmp_path, "point,ts,value\n" + good + "P1,-0001-01-01 00:00,1\nP1,0000-06-01 00:00,1\n"))
+    assert out.counts["accepted"] == 21
+    assert fates(out) == {23: ("RD-TIME", "too_early", "ts"), 24: ("RD-TIME", "too_early", "ts")}
+    assert "-0001-01-01 00:00" in out.quarantined[0].reason("en")
+
+
+@pytest.mark.parametrize(
+    ("cell", "variant"),
+    [
+        ("2024-01-01 00:00+99:00", "offset"),
+        ("2024-01-01 00:00+24:00", "offset"),
+        ("2024-01-01 00:00-23:59", "offset"),
+        ("2024-01-01 00:00+14:01", "offset"),
+        ("2024-01-01 00:00+05:75", "offset"),
+        ("2024-01-01 00:00 CST", "zone"),
+        ("2024-01-01 00:00 EST", "zone"),
+        ("2024-01-01T00:00:00 PRC", "zone"),
+    ],
+)
+def test_impossible_offsets_and_ambiguous_zones_are_quarantined(
+    tmp_path: Path, cell: str, variant: str
+) -> None:
+    out = judge(csv(tmp_path, f"point,ts,value\nP1,2024-01-01 01:00,1\nP1,{cell},1\n"))
+    assert out.counts["accepted"] == 1
+    assert fates(out) == {3: ("RD-TIME", variant, "ts")}
+    assert cell in out.quarantined[0].reason("zh") and cell in out.quarantined[0].reason("en")
+
+
+@pytest.mark.parametrize(
+    ("cell", "utc"),
+    [
+        ("2024-01-01 08:00+08:00", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2024-01-01 08:00+0800", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2024-01-01 14:00+14:00", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2023-12-31 12:00-12:00", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2024-01-01T00:00:00Z", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2024-01-01 00:00 UTC", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2024-01-01 08:00 Asia/Shanghai", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+        ("2024-01-01 08:00", datetime(2024, 1, 1, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_real_offsets_and_named_zones_are_read(tmp_path: Path, cell: str, utc: datetime) -> None:
+    out = judge(csv(tmp_path, f"point,ts,value\nP1,{cell},1\n"))
+    assert out.quarantined == [] and out.accepted.column("ts").to_pylist() == [utc]
+
+
+def test_rows_without_any_value_are_quarantined_not_a_crash() -> None:
+    """A batch in which no row has a ``value`` once raised KeyError in the pipeline (HTTP 500, a dead MQTT
+    subscriber): every row is quarantined with its reason."""
+    rows = [{"point": "P1", "ts": "2024-01-01 00:00"}, {"point": "P1", "ts": "2024-01-01 01:00", "unit": "t"}]
+    out = judge(ingest.from_rows(rows))
+    assert fates(out) == {1: ("RD-MISSING", "cell", "value"), 2: ("RD-MISSING", "cell", "value")}
+    assert judge(ingest.from_rows([{"unit": "t"}])).counts["quarantined"] == 1
+
+
+def write(tmp_path: Path, data: bytes, name: str = "r.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_the_row_limit_counts_records_not_newline_bytes(tmp_path: Path) -> None:
+    """CR-only line breaks once bypassed the limit (one "line"), quoted line breaks over-counted."""
+    rows = b"".join(b"P1,2024-01-01 00:%02d,1\r" % i for i in range(12))
+    path = write(tmp_path, b"point,ts,value\r" + rows)
+    with pytest.raises(ingest.IngestError) as caught:
+        ingest.read_source(path, max_rows=11)
+    assert caught.value.variant == "too_many_rows" and caught.value.params["rows"] == "12"
+    assert ingest.read_source(path, max_rows=12).rows == 12
+    noted = b"".join(b'P1,2024-01-01 00:%02d,1,"a note\nover\r\nthree lines"\n' % i for i in range(5))
+    quoted = write(tmp_path, b"point,ts,value,note\n" + noted, "quoted.csv")
+    assert ingest.read_source(quoted, max_rows=5).rows == 5  # 5 records, 15 line breaks
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    cells=st.lists(
+        st.lists(st.text(alphabet='ab,"\r\n', max_size=6), min_size=1, max_size=3), min_size=0, max_size=8
+    ),
+    terminator=st.sampled_from(["\n", "\r\n", "\r"]),
+    chunk=st.integers(1, 64),
+)
+def test_record_counting_agrees_with_the_csv_reader(
+    cells: list[list[str]], terminator: str, chunk: int
+) -> None:
+    """Records as Python's csv module reads them, whatever the chunk size splits."""
+    import csv as pycsv
+    import io
+    import tempfile
+
+    from carbonmeter.readings import csvtext
+
+    buffer = io.StringIO()
+    pycsv.writer(buffer, lineterminator=terminator).writerows([["h"], *cells])
+    text = buffer.getvalue()
+    expected = sum(1 for _ in pycsv.reader(io.StringIO(text, newline="")))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.csv"
+        path.write_bytes(text.encode())
+        old, csvtext.CHUNK = csvtext.CHUNK, chunk
+        try:
+            assert csvtext.count_records(path, csvtext.UTF8) == expected
+            assert csvtext.at_most_records(path, csvtext.UTF8) >= expected
+        finally:
+            csvtext.CHUNK = old
+
+
+@pytest.mark.parametrize("where", [100, 3 << 20])  # in the first MiB, and past it
+def test_an_undecodable_byte_quarantines_its_row_only(tmp_path: Path, where: int) -> None:
+    """One bad byte once refused the whole file, located by byte offset (by chunk past 1 MiB)."""
+    line = b"P1,2024-01-01 00:00,1\n"
+    before = where // len(line)
+    bad = b"P1,2024-01-01 00:01,\xff2\n"
+    path = write(tmp_path, b"point,ts,value\n" + line * before + bad + b"P1,2024-01-01 00:02,3\n")
+    source = ingest.read_source(path)
+    out = judge(source)
+    row = before + 2  # the header is row 1, then ``before`` good rows
+    assert fates(out) == {row: ("RD-PARSE", "encoding", "")}
+    [q] = out.quarantined
+    assert q.raw["text"] == "P1,2024-01-01 00:01,\\xff2"
+    assert base64.b64decode(q.raw["bytes_base64"]) == bad  # the original bytes, exactly
+    assert "\\xff" in q.reason("zh") and "UTF-8" in q.reason("en")
+    assert out.counts["total"] == before + 2 and out.counts["quarantined"] == 1
+
+
+def test_a_bad_byte_in_a_gb18030_file_and_in_a_quoted_cell(tmp_path: Path) -> None:
+    chinese = "计量点,时间,数值,备注\nP1,2024-01-01 00:00,1,煤\n".encode("gb18030")
+    path = write(tmp_path, chinese + b'P1,2024-01-01 00:01,2,"two\n\xfflines"\nP1,2024-01-01 00:02,3,x\n')
+    out = judge(ingest.read_source(path))
+    assert fates(out) == {3: ("RD-PARSE", "encoding", "")}
+    assert out.counts["accepted"] == 2 and "GB18030" in out.quarantined[0].reason("en")
+
+
+def test_a_header_that_does_not_decode_is_a_located_file_error(tmp_path: Path) -> None:
+    with pytest.raises(ingest.IngestError, match=r"row 1 \(the header\) is not UTF-8 text: poi\\xffnt"):
+        ingest.read_source(write(tmp_path, b"poi\xffnt,ts,value\nP1,2024-01-01 00:00,1\n"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-8-sig"])
+def test_utf16_and_utf8_with_a_bom_are_read(tmp_path: Path, encoding: str) -> None:
+    text = "计量点,时间,数值\nP1,2024-01-01 00:00,1\r\nP1,2024-01-01 00:01,2\n"
+    if encoding == "utf-16-le-bom":
+        data = b"\xff\xfe" + text.encode("utf-16-le")
+    elif encoding == "utf-16-be-bom":
+        data = b"\xfe\xff" + text.encode("utf-16-be")
+    else:
+        data = text.encode(encoding)
+    path = write(tmp_path, data)
+    out = judge(ingest.read_source(path, max_rows=2))
+    assert out.quarantined == [] and out.counts["accepted"] == 2
+    assert out.source.headers["point"] == "计量点"
+    with pytest.raises(ingest.IngestError, match=r"more than"):
+        ingest.read_source(path, max_rows=1)
+
+
+def test_a_bad_byte_in_a_utf16_file_quarantines_its_row(tmp_path: Path) -> None:
+    data = "point,ts,value\nP1,2024-01-01 00:00,1\n".encode("utf-16")
+    data += b"\x00\xd8P\x001\x00\n\x00"  # a lone high surrogate, then "P1\n"
+    out = judge(ingest.read_source(write(tmp_path, data)))
+    assert fates(out) == {3: ("RD-PARSE", "encoding", "")}
+    assert out.counts["accepted"] == 1

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import math
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from carbonmeter.readings import csvtext
 from carbonmeter.readings import lake as lake_mod
 from carbonmeter.readings.ledger import ContentHasher, line_sql, ts_sql
 from carbonmeter.readings.model import (
@@ -52,6 +54,10 @@ from carbonmeter.readings.units import UnitError, conversion
 SHEET = "读数"
 #: Times before this are typing errors (2024 typed as 0024), never metering data.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+#: The latest time a reason can show (Python's datetimes end with year 9999; DuckDB's go further).
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+#: The earliest time a reason shows as a time (earlier ones, down to DuckDB's negative years, show as typed).
+FIRST_SHOWN = datetime(1, 1, 2, tzinfo=UTC)
 #: Quarantined rows listed inline in a run's report; all of them are kept as QuarantinedRow rows.
 REPORT_QUARANTINE_LIMIT = 10_000
 _CHUNK = 1 << 16
@@ -227,15 +233,16 @@ def read_source(path: Path, *, filename: str = "", max_rows: int | None = None) 
 
 def _check_size(path: Path, suffix: str, name: str, max_rows: int) -> None:
     """Raise ``too_many_rows`` when the file holds more than ``max_rows`` rows: Parquet by its footer, CSV
-    by its line breaks (a quoted line break counts too, so "about"); other formats are small by nature."""
+    by its records (line breaks outside quoted cells, ``\\r`` alone included: :mod:`.csvtext`); other
+    formats are small by nature. Blank lines count, so the figure is "about"."""
     try:
         if suffix == ".parquet":
             rows = pq.ParquetFile(path).metadata.num_rows
         elif suffix in (".csv", ".txt"):
-            rows = -1  # the header
-            with path.open("rb") as fh:
-                while chunk := fh.read(1 << 24):
-                    rows += chunk.count(b"\n")
+            encoding = _encoding(path)
+            rows = csvtext.at_most_records(path, encoding) - 1  # the header
+            if rows > max_rows:  # quoted line breaks may have counted: count records exactly
+                rows = csvtext.count_records(path, encoding) - 1
         else:
             return
     except (OSError, pa.ArrowException):
@@ -245,34 +252,92 @@ def _check_size(path: Path, suffix: str, name: str, max_rows: int) -> None:
 
 
 def _encoding(path: Path) -> str:
-    """UTF-8 (BOM or not) unless the bytes are not UTF-8; then GB18030, which Chinese Excel writes."""
+    """The encoding the first MiB suggests (:func:`carbonmeter.readings.csvtext.sniff`): UTF-8 (BOM or
+    not), UTF-16 with a BOM, or GB18030, which Chinese Excel writes."""
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the 1 MiB boundary
-            return "gb18030"
-    return "utf-8"
+    return csvtext.sniff(head)
+
+
+#: How a quarantined row names the encoding its bytes are not.
+_ENCODING_NAMES = {csvtext.UTF8: "UTF-8", csvtext.UTF8_SIG: "UTF-8", csvtext.GB18030: "GB18030"}
+
+
+def _header(path: Path, name: str, encoding: str) -> list[str]:
+    """The header row (record 1); refused when it holds a byte the encoding cannot decode."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    text = head.decode(encoding, csvtext.MARK)
+    if encoding == csvtext.UTF16:
+        text = text.lstrip("\ufeff")
+    first = next(csv.reader(io.StringIO(text, newline="")), [])
+    if any(csvtext.has_mark(h) for h in first):
+        shown = csvtext.escaped(",".join(first))[:200]
+        raise IngestError(
+            "unreadable",
+            file=name,
+            detail=f"row 1 (the header) is not {_ENCODING_NAMES.get(encoding, encoding)} text: {shown}",
+        )
+    return first
 
 
 def read_csv(path: Path, name: str) -> Source:
     """All cells as text. Rows are numbered as the user sees them (header = row 1). A row with the wrong
-    number of cells is quarantined (RD-PARSE, its text kept); an empty line is listed as blank."""
+    number of cells is quarantined (RD-PARSE, its text kept); an empty line is listed as blank.
+
+    A row holding bytes its encoding cannot decode is quarantined alone (RD-PARSE ``encoding``, its bytes
+    kept): the file is decoded once more with those records emptied (:func:`.csvtext.repair`). Only files
+    that need it pay for that second pass."""
     encoding = _encoding(path)
-    with path.open("r", encoding=encoding, newline="") as fh:
-        first = fh.readline()
-    header = next(csv.reader(io.StringIO(first)), [])
+    header = _header(path, name, encoding)
     if not [h for h in header if h.strip()]:
         raise IngestError("no_header", file=name, sheet="")
     try:
         return _read_csv(path, name, header, encoding, threads=True)
-    except pa.ArrowInvalid as exc:
-        if encoding == "utf-8" and "UTF8" in str(exc):
-            return _read_csv(path, name, header, "gb18030", threads=True)
-        raise
+    except (pa.ArrowInvalid, UnicodeError) as exc:
+        if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc) and "decode" not in str(exc):
+            raise
+    return _read_repaired(path, name, header)
+
+
+def _read_repaired(path: Path, name: str, header: list[str]) -> Source:
+    data = path.read_bytes()
+    encoding = csvtext.sniff(data)
+    try:
+        repaired = csvtext.repair(data, encoding)
+    except csvtext.TooManyBadRecords as exc:
+        label = _ENCODING_NAMES.get(encoding, encoding)
+        raise IngestError(
+            "unreadable",
+            file=name,
+            detail=f"{exc.count} rows are not {label} text, the first is row {exc.first.row}: "
+            f"{exc.first.text()[:200]}",
+        ) from exc
+    with tempfile.TemporaryDirectory(prefix="carbonmeter-csv-") as folder:
+        clean = Path(folder) / "utf8.csv"
+        clean.write_bytes(repaired.text)
+        del data
+        source = _read_csv(clean, name, header, csvtext.UTF8, threads=True)
+    label = _ENCODING_NAMES.get(encoding, "UTF-16" if encoding == csvtext.UTF16 else encoding)
+    blank = set(source.blank_rows)
+    for bad in repaired.bad:
+        blank.discard(bad.row)
+        text = bad.text()
+        source.rejected.append(
+            Quarantine(
+                name,
+                "",
+                bad.row,
+                "",
+                Code.PARSE,
+                "encoding",
+                {"encoding": label, "text": text[:200]},
+                bad.raw_cells(),
+            )
+        )
+    source.blank_rows = sorted(blank)
+    source.rejected.sort(key=lambda q: q.row)
+    return source
 
 
 #: Columns with few distinct values, read dictionary-encoded (a thousand point codes, not ten million).
@@ -429,23 +494,46 @@ def read_parquet(path: Path, name: str) -> Source:
     return _drop_blank(source)
 
 
-def from_rows(rows: Iterable[Mapping[str, Any]], *, filename: str = "", fmt: str = "rows") -> Source:
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row a transport already knows is bad (an MQTT payload that is not UTF-8 or not JSON): it keeps its
+    place among the rows and becomes a quarantined row (RD-PARSE ``variant``) with ``raw`` as received, so it
+    is fixable like any other row instead of a line in a log. Only code makes these: a JSON file's rows are
+    dicts, so no input can forge one."""
+
+    variant: str
+    params: Mapping[str, Any]
+    raw: Mapping[str, str | None]
+
+
+def from_rows(
+    rows: Iterable[Mapping[str, Any] | RejectedRow], *, filename: str = "", fmt: str = "rows"
+) -> Source:
     """Rows as dicts (API, MQTT, a JSON file): keys are column names (English or Chinese); a missing key
-    is an empty cell (RD-MISSING for a required one), so one bad message never blocks the others."""
+    is an empty cell (RD-MISSING for a required one), so one bad message never blocks the others. A
+    :class:`RejectedRow` is quarantined as it stands."""
     keys: dict[str, None] = {}
     materialised: list[Mapping[str, Any]] = []
+    numbers: list[int] = []
+    rejected: list[Quarantine] = []
     for i, r in enumerate(rows):
+        if isinstance(r, RejectedRow):
+            rejected.append(Quarantine(filename, "", i + 1, "", Code.PARSE, r.variant, dict(r.params), r.raw))
+            continue
         if not isinstance(r, Mapping):
             raise IngestError("unreadable", file=filename or fmt, detail=f"row {i + 1} is not an object")
         materialised.append(r)
+        numbers.append(i + 1)
         for k in r:
             keys.setdefault(str(k), None)
-    if not materialised:
+    if not materialised and not rejected:
         raise IngestError("no_rows")
     headers = list(keys)
     columns = [pa.array([_cell_text(r.get(h)) for r in materialised], pa.string()) for h in headers]
-    numbers = pa.array(np.arange(1, len(materialised) + 1, dtype=np.int64))
-    source = _assemble(columns, headers, numbers, file=filename, sheet="", fmt=fmt, strict=False)
+    source = _assemble(
+        columns, headers, pa.array(numbers, pa.int64()), file=filename, sheet="", fmt=fmt, strict=False
+    )
+    source.rejected.extend(rejected)
     return _drop_blank(source)
 
 
@@ -506,6 +594,8 @@ CHECKS: dict[int, tuple[Code, str, str]] = {
     21: (Code.DUPROW, "duprow", "ts"),
     22: (Code.CONFLICT, "stored", "value"),
     23: (Code.CONFLICT, "outside_correction", "value"),
+    24: (Code.TIME, "offset", "ts"),
+    25: (Code.TIME, "zone", "ts"),
 }
 
 _CHECK_SQL = """CASE
@@ -514,11 +604,13 @@ _CHECK_SQL = """CASE
   WHEN value_in IS NULL AND (value_text IS NULL OR TRIM(CAST(value_text AS VARCHAR)) = '') THEN 3
   WHEN value_in IS NULL OR NOT isfinite(value_in) THEN 4
   WHEN ts IS NULL THEN 5
+  WHEN ts_zone <> 0 THEN ts_zone
   WHEN lookup_check BETWEEN 6 AND 10 THEN lookup_check
   WHEN is_lab AND sample_id IS NULL THEN 11
   WHEN is_lab AND analyzed_raw IS NULL THEN 12
   WHEN is_lab AND laboratory IS NULL THEN 13
-  WHEN analyzed_raw IS NOT NULL AND analyzed_at IS NULL THEN 14
+  WHEN analyzed_raw IS NOT NULL
+    AND (analyzed_at IS NULL OR analyzed_at < {earliest} OR analyzed_at > {latest}) THEN 14
   WHEN lookup_check <> 0 THEN lookup_check
   WHEN ts > {now} THEN 17
   WHEN ts < {earliest} THEN 18
@@ -586,6 +678,37 @@ def _time(table: pa.Table, col: str, fmt: str | None) -> tuple[str, str, str]:
     return col, "CAST(NULL AS TIMESTAMP)", _naive_utc(f"TRY_CAST(CAST({text} AS VARCHAR) AS TIMESTAMPTZ)")
 
 
+#: The largest numeric offset from UTC a clock anywhere keeps: the world's zones run from UTC-12:00 to
+#: UTC+14:00 (Line Islands), so "+24:00", "+99:00" or "-23:59" are typing errors. ISO 8601 and DuckDB's
+#: parser accept any two digits; the time would silently move by up to four days.
+MAX_OFFSET_MINUTES = 14 * 60
+#: A zone written after the time is read only when it names one zone: UTC/GMT/Z (with an offset or not)
+#: or an IANA name (``Asia/Shanghai``: it holds a slash). Abbreviations name several zones — ``CST`` is
+#: China Standard Time to a Chinese reader and US Central (-06:00) to the parser — so they are refused.
+_OFFSET_RE = (
+    r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]*)?)?\s*(?:[Zz]|[Uu][Tt][Cc]|[Gg][Mm][Tt])?\s*"
+    r"[+-]([0-9]{1,2}):?([0-9]{2})?\s*$"
+)
+_ZONE_RE = r"[0-9]\s*([A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+_UNAMBIGUOUS_ZONE_RE = r"^(?:[Zz]|[Uu][Tt][Cc]|[Gg][Mm][Tt])(?:[+-].*)?$|/"
+
+
+def _zone(table: pa.Table, col: str) -> str:
+    """SQL for the time zone check of a text time column's ``<col>_text`` where the fast naive parse failed:
+    0 none or fine, 24 an impossible offset, 25 an ambiguous zone name (see :data:`MAX_OFFSET_MINUTES`).
+    Runs only on the rows the naive format did not read (a CASE branch), so a plain file pays nothing."""
+    if col not in table.column_names or not _is_text(table, col):
+        return "0"
+    t = f"TRIM(CAST({col}_text AS VARCHAR))"
+    hours = f"TRY_CAST(NULLIF(regexp_extract({t}, '{_OFFSET_RE}', 1), '') AS INTEGER)"
+    minutes = f"COALESCE(TRY_CAST(NULLIF(regexp_extract({t}, '{_OFFSET_RE}', 2), '') AS INTEGER), 0)"
+    name = f"regexp_extract({t}, '{_ZONE_RE}', 1)"
+    return f"""CASE
+    WHEN {hours} * 60 + {minutes} > {MAX_OFFSET_MINUTES} OR {minutes} >= 60 THEN 24
+    WHEN {name} <> '' AND NOT regexp_matches({name}, '{_UNAMBIGUOUS_ZONE_RE}') THEN 25
+    ELSE 0 END"""
+
+
 def _value(table: pa.Table) -> tuple[str, str]:
     """(the cell as given, DOUBLE). DuckDB's cast reads surrounding spaces, so nothing is trimmed."""
     if "value" not in table.column_names:
@@ -629,7 +752,9 @@ def _checked_sql(table: pa.Table, select: str, now: datetime, fmt: str | None, w
     ts_text, ts_fast, ts_slow = _time(table, "ts", fmt)
     an_text, _an_fast, an_slow = _time(table, "analyzed_at", None)
     value_text, value_in = _value(table)
-    check = _CHECK_SQL.format(now=_utc_literal(now), earliest=_utc_literal(EARLIEST))
+    check = _CHECK_SQL.format(
+        now=_utc_literal(now), earliest=_utc_literal(EARLIEST), latest=_utc_literal(LATEST)
+    )
     return f"""
 WITH s AS (
   SELECT row, point_clean AS point, quantity_clean AS quantity_raw, configured, quantity, canonical,
@@ -641,6 +766,7 @@ WITH s AS (
 ), c AS (
   SELECT s.*,
          CASE WHEN ts_fast >= {_FIXED_OFFSET_FROM} THEN ts_fast - INTERVAL 8 HOUR ELSE {ts_slow} END AS ts,
+         CASE WHEN ts_fast IS NOT NULL THEN 0 ELSE {_zone(table, "ts")} END AS ts_zone,
          CASE WHEN analyzed_raw IS NULL THEN NULL ELSE {an_slow} END AS analyzed_at,
          CASE WHEN "offset" = 0 THEN value_in * factor ELSE value_in * factor + "offset" END AS value
   FROM s
@@ -671,7 +797,8 @@ def _main_select(table: pa.Table) -> str:
 
 #: What the reasons of quarantined rows need.
 _DIAG_SELECT = (
-    'row, "check", point, quantity_raw, quantity, configured, CAST(ts_text AS VARCHAR) AS ts_raw, ts, '
+    'row, "check", point, quantity_raw, quantity, configured, CAST(ts_text AS VARCHAR) AS ts_raw, '
+    f"CASE WHEN ts BETWEEN {_utc_literal(FIRST_SHOWN)} AND {_utc_literal(LATEST)} THEN ts END AS ts, "
     "CAST(value_text AS VARCHAR) AS value_raw, value, canonical, orig_unit, min_value, max_value, "
     "analyzed_raw"
 )
@@ -1137,7 +1264,7 @@ class _Run:
         def given(name: str, kind: pa.DataType) -> pa.ChunkedArray | pa.Array:
             if name in computed.column_names:
                 return computed.column(name)
-            if name == "orig_value":
+            if name == "orig_value" and "value" in table.column_names:
                 return table.column("value")
             return pa.nulls(n, kind)
 
@@ -1320,9 +1447,11 @@ def _params(check: int, r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     if check in (15, 16):
         return {"unit": r["orig_unit"], "canonical": r["canonical"], "detail": _unit_detail(r)}
     if check == 17:
-        return {"ts": _local(r["ts"]), "now": _local(now.replace(microsecond=0))}
+        return {"ts": _local(r["ts"]) or r["ts_raw"], "now": _local(now.replace(microsecond=0))}
     if check == 18:
-        return {"ts": _local(r["ts"]), "earliest": _local(EARLIEST)}
+        return {"ts": _local(r["ts"]) or r["ts_raw"], "earliest": _local(EARLIEST)}
+    if check in (24, 25):
+        return {"cell": r["ts_raw"], "max_offset": f"±{MAX_OFFSET_MINUTES // 60:02d}:00"}
     if check in (19, 20):
         return {
             "value": r["value"],

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import yaml
 
+from carbonmeter.rules.messages import quarantine_template, quarantine_templates
+
 Lang = Literal["zh", "en"]
 QUANTITIES_FILE = Path(__file__).with_name("quantities.yaml")
 
@@ -54,101 +56,20 @@ class Code(StrEnum):
     DUPROW = "RD-DUPROW"
 
 
-#: Reason templates per (code, variant): the wording lives here, the checks only name the variant and give
-#: parameters. ``{column}`` is the column header as it appears in the source.
-REASONS: Mapping[tuple[Code, str], Mapping[Lang, str]] = {
-    (Code.PARSE, "value"): {
-        "zh": "列“{column}”的“{cell}”不是有限数值",
-        "en": "'{cell}' in column '{column}' is not a finite number",
-    },
-    (Code.PARSE, "datetime"): {
-        "zh": "列“{column}”的“{cell}”无法读取为日期时间（应为 ISO 8601 或 YYYY-MM-DD HH:MM[:SS]）",
-        "en": "'{cell}' in column '{column}' is not a date-time (ISO 8601 or YYYY-MM-DD HH:MM[:SS])",
-    },
-    (Code.PARSE, "cells"): {
-        "zh": "该行有 {actual} 个单元格，而表头有 {expected} 列：{text}",
-        "en": "the row has {actual} cells but the header has {expected} columns: {text}",
-    },
-    (Code.MISSING, "cell"): {
-        "zh": "必填的列“{column}”为空",
-        "en": "the required cell '{column}' is empty",
-    },
-    (Code.MISSING, "lab"): {
-        "zh": "化验数据（{quantity}）必须填写列“{column}”",
-        "en": "laboratory data ({quantity}) need the cell '{column}'",
-    },
-    (Code.POINT, "unknown"): {
-        "zh": "计量点“{point}”不在本单位的监测计划中",
-        "en": "point '{point}' is not in the organization's monitoring plan",
-    },
-    (Code.POINT, "archived"): {
-        "zh": "计量点“{point}”已归档，不在现行监测计划中",
-        "en": "point '{point}' is archived and no longer in the monitoring plan",
-    },
-    (Code.QUANTITY, "unknown"): {
-        "zh": "未知的量“{quantity}”（见 readings/quantities.yaml）",
-        "en": "unknown quantity '{quantity}' (see readings/quantities.yaml)",
-    },
-    (Code.QUANTITY, "no_profile"): {
-        "zh": "计量点“{point}”尚无数据配置（量、合理范围），请先配置",
-        "en": "point '{point}' has no data profile (quantity, range) yet: configure it first",
-    },
-    (Code.QUANTITY, "mismatch"): {
-        "zh": "计量点“{point}”配置的量为“{configured}”，不是“{quantity}”",
-        "en": "point '{point}' is configured for '{configured}', not '{quantity}'",
-    },
-    (Code.UNIT, "unknown"): {
-        "zh": "未知的单位“{unit}”",
-        "en": "unknown unit '{unit}'",
-    },
-    (Code.UNIT, "incompatible"): {
-        "zh": "单位“{unit}”不能换算为“{canonical}”（{detail}）",
-        "en": "unit '{unit}' cannot be converted to '{canonical}' ({detail})",
-    },
-    (Code.TIME, "unreadable"): {
-        "zh": "列“{column}”的时间“{cell}”无法读取"
-        "（应为 ISO 8601 或 YYYY-MM-DD HH:MM[:SS]，无时区即北京时间）",
-        "en": "'{cell}' in column '{column}' is not a time (ISO 8601 or YYYY-MM-DD HH:MM[:SS], "
-        "no offset = Asia/Shanghai)",
-    },
-    (Code.TIME, "future"): {
-        "zh": "时间 {ts} 晚于接收时刻 {now}",
-        "en": "time {ts} is after the moment of ingest {now}",
-    },
-    (Code.TIME, "too_early"): {
-        "zh": "时间 {ts} 早于 {earliest}，不可能是计量数据",
-        "en": "time {ts} is before {earliest}, which no metering datum can be",
-    },
-    (Code.RANGE, "range"): {
-        "zh": "数值 {value} {unit} 超出计量点“{point}”的合理范围 [{min}, {max}]",
-        "en": "value {value} {unit} is outside point '{point}''s plausible range [{min}, {max}]",
-    },
-    (Code.NEGATIVE, "negative"): {
-        "zh": "区间量“{quantity}”不能为负：{value} {unit}",
-        "en": "interval quantity '{quantity}' cannot be negative: {value} {unit}",
-    },
-    (Code.CONFLICT, "stored"): {
-        "zh": "已保存的值为 {stored} {unit}（批次 #{batch}），与本行 {value} 不同；如需修改请提交更正批次",
-        "en": "{stored} {unit} is already stored (batch #{batch}), not {value}; "
-        "submit a correction to change it",
-    },
-    (Code.CONFLICT, "outside_correction"): {
-        "zh": "已保存的值 {stored} {unit} 来自批次 #{batch}，"
-        "不属于被更正的批次 #{corrects} 及其更正，不能覆盖",
-        "en": "the stored {stored} {unit} comes from batch #{batch}, which is not batch #{corrects} "
-        "or one of its corrections: it cannot be superseded",
-    },
-    (Code.DUPROW, "duprow"): {
-        "zh": "同一计量点、量和时间在文件中出现多次且数值不同（第 {rows} 行）",
-        "en": "the same point, quantity and time appear more than once in the file with different values "
-        "(rows {rows})",
-    },
-}
+def reasons() -> Mapping[tuple[Code, str], Mapping[Lang, str]]:
+    """Reason templates per (code, variant), from the one message catalogue (``rules/messages.yaml``,
+    block ``quarantine``): the wording lives there, the checks only name the variant and give parameters.
+    ``{column}`` is the column header as it appears in the source."""
+    return {
+        (Code(code), variant): {"zh": str(t["zh"]), "en": str(t["en"])}
+        for code, variants in quarantine_templates().items()
+        for variant, t in variants.items()
+    }
 
 
 def reason_text(code: str, variant: str, params: Mapping[str, Any], lang: Lang = "zh") -> str:
     """The reason in words; a missing parameter shows as ``?`` rather than failing the report."""
-    template = REASONS[(Code(code), variant)][lang]
+    template = quarantine_template(code, variant, lang)
     return template.format_map(_Defaulting({k: _show(v) for k, v in params.items()}))
 
 

@@ -159,3 +159,42 @@ def test_malformed_bodies_are_422(as_user: Any, org_a: Organization, rows: list[
     response = as_user("clerk_a").post("/api/readings/batch", {"organization": org_a.pk, "rows": rows})
     assert response.status_code == 422
     assert not IngestRun.objects.exists()
+
+
+# --- issue 9: real clients ---------------------------------------------------------------------------
+
+
+def test_a_batch_without_any_value_is_quarantined_not_a_500(as_user: Any, org_a: Organization) -> None:
+    rows = [{"point": COAL, "ts": f"{YEAR}-01-01T00:00"}, {"point": COAL, "ts": f"{YEAR}-01-01T01:00"}]
+    response = as_user("clerk_a").post("/api/readings/batch", {"organization": org_a.pk, "rows": rows})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["rows_total"], body["rows_quarantined"]) == (2, 2)
+    assert [(e["code"], e["first_row"]) for e in body["exceptions"]] == [("RD-MISSING", 1), ("RD-MISSING", 2)]
+
+
+def test_reposting_a_batch_gives_the_same_quarantined_rows(
+    as_user: Any, org_a: Organization, profile: PointProfile
+) -> None:
+    """A client retrying a batch once grew the open quarantine with every retry."""
+    rows = [
+        *readings(date(YEAR, 2, 1), 2, 10.0),
+        {"point": COAL, "ts": "yesterday", "value": 1},
+        {"point": COAL, "ts": f"{YEAR}-02-01T05:00", "value": 1000},
+        {"point": COAL, "ts": f"{YEAR}-02-01T05:00", "value": 1000},  # the same bad row twice: two rows
+    ]
+    first = as_user("clerk_a").post("/api/readings/batch", {"organization": org_a.pk, "rows": rows})
+    assert first.status_code == 201
+    ids = sorted(e["quarantined"] for e in first.json()["exceptions"] if e["fate"] == "quarantined")
+    assert len(ids) == 3 and QuarantinedRow.objects.count() == 3
+    for attempt in range(2):
+        again = as_user("clerk_a").post(
+            "/api/readings/batch", {"organization": org_a.pk, "rows": rows, "filename": f"retry {attempt}"}
+        )
+        assert again.status_code == 201
+        body = again.json()
+        assert body["rows_quarantined"] == 3 and body["rows_duplicate"] == 2
+        assert sorted(e["quarantined"] for e in body["exceptions"] if e["fate"] == "quarantined") == ids
+    assert QuarantinedRow.objects.count() == 3
+    listed = as_user("clerk_a").get(f"/api/readings/quarantine?organization={org_a.pk}")
+    assert sorted(r["id"] for r in listed.json()["items"]) == ids

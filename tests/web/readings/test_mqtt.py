@@ -9,9 +9,11 @@ sharing the broker never read each other's messages; the subscriber only looks a
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import aiomqtt
@@ -19,6 +21,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
+from carbonmeter.readings.ingest import RejectedRow
+from carbonmeter.readings.model import Code, Quarantine
 from carbonmeter.web.readings.models import IngestRun, PointProfile, QuarantinedRow
 from carbonmeter.web.readings.mqtt import Options, Stats, Subscriber, payload_rows, topic_parts
 from carbonmeter.web.registry.models import Organization
@@ -135,9 +139,81 @@ def test_topic_and_payload_parsing() -> None:
     rows, bad = payload_rows("P1", b'{"ts": "2025-01-01 00:00", "value": 1, "point": "OTHER", "x": 1}')
     assert rows == [{"point": "P1", "ts": "2025-01-01 00:00", "value": 1}] and bad == 0
     rows, bad = payload_rows("P1", b'[{"ts": "t", "value": 2}, 3]')
-    assert bad == 1 and rows[0]["value"] == 2 and rows[1] == {"point": "P1", "ts": "", "value": "3"}
+    assert bad == 1 and rows[0] == {"point": "P1", "ts": "t", "value": 2}
+    assert rows[1] == RejectedRow("payload_item", {"text": "3"}, {"point": "P1", "payload": "3"})
     rows, bad = payload_rows("P1", b"[]")
-    assert bad == 1 and rows == [{"point": "P1", "ts": "", "value": "[]"}]
+    assert bad == 1 and rows == [
+        RejectedRow("payload_empty", {"text": "[]"}, {"point": "P1", "payload": "[]"})
+    ]
+
+
+def test_a_payload_that_is_not_json_says_so() -> None:
+    """It was quarantined as "ts missing"; now the reason says the message is not JSON, and where."""
+    [row], bad = payload_rows("P1", b"ts=2025-01-01,value=3")
+    assert bad == 1 and isinstance(row, RejectedRow) and row.variant == "payload_json"
+    assert row.raw == {"point": "P1", "payload": "ts=2025-01-01,value=3"}
+    q = Quarantine("t", "", 1, "", Code.PARSE, row.variant, row.params, row.raw)
+    assert q.reason("en").startswith("the MQTT message is not JSON (Expecting value: line 1 column 1)")
+    assert q.reason("zh").startswith("MQTT 消息不是 JSON")
+    [deep], _ = payload_rows("P1", b"[" * 100_000)
+    assert isinstance(deep, RejectedRow) and deep.variant == "payload_json"
+    assert len(deep.params["text"]) <= 201  # quoted at most SHOWN characters, the whole kept in raw
+    assert deep.raw["payload"] == "[" * 100_000
+
+
+def test_a_payload_that_is_not_utf8_keeps_its_bytes() -> None:
+    """Invalid UTF-8 was stored as U+FFFD: now escaped for the reader, and the exact bytes in base64."""
+    payload = b'{"ts": "2025-01-01 00:00", "value": "\xff\xfe"}'
+    [row], bad = payload_rows("P1", payload)
+    assert bad == 1 and isinstance(row, RejectedRow) and row.variant == "payload_utf8"
+    assert "\ufffd" not in json.dumps(row.raw, ensure_ascii=False)
+    assert row.raw["payload"] == '{"ts": "2025-01-01 00:00", "value": "\\xff\\xfe"}'
+    assert base64.b64decode(row.raw["payload_base64"]) == payload
+    assert row.params["byte"] == payload.index(b"\xff")
+
+
+def test_bad_payloads_through_the_broker(org_a: Organization, profile: PointProfile) -> None:
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    topic = f"{root}/{org_a.credit_code}/{COAL}"
+    good = json.dumps({"ts": f"{YEAR}-01-04 00:00", "value": 1.0}).encode()
+    messages = [(topic, b"\xff\x00 raw"), (topic, b"value=3"), (topic, good)]
+    run_subscriber(
+        Subscriber(options(root, batch_size=100, interval=30, max_messages=len(messages), duration=20)),
+        messages,
+    )
+    [run] = IngestRun.objects.filter(organization=org_a)
+    assert (run.rows_total, run.rows_accepted, run.rows_quarantined) == (3, 1, 2)
+    by_variant = {q.variant: q for q in QuarantinedRow.objects.filter(run=run)}
+    assert set(by_variant) == {"payload_utf8", "payload_json"}
+    assert base64.b64decode(by_variant["payload_utf8"].raw["payload_base64"]) == b"\xff\x00 raw"
+    assert by_variant["payload_utf8"].raw["payload"] == "\\xff\\x00 raw"  # NUL escaped too (PostgreSQL)
+    assert "不是 JSON" in by_variant["payload_json"].reason
+    assert by_variant["payload_json"].reason_in("en").startswith("the MQTT message is not JSON")
+
+
+def test_a_message_without_values_is_quarantined_and_acknowledged(
+    org_a: Organization, profile: PointProfile
+) -> None:
+    """Such a message crashed the ingest; unacknowledged, it came back and killed every restart. Now its
+    rows are quarantined and it is acknowledged: a restart of the same persistent session gets nothing."""
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    client_id = f"carbonmeter-test-{uuid.uuid4().hex[:8]}"
+    payload = json.dumps([{"ts": f"{YEAR}-01-05 00:00", "unit": "t"}, {"ts": f"{YEAR}-01-05 01:00"}]).encode()
+    first = Subscriber(
+        replace(options(root, batch_size=1, interval=30, max_messages=1, duration=20), client_id=client_id)
+    )
+    first.options.persistent = True
+    stats = run_subscriber(first, [(f"{root}/{org_a.credit_code}/{COAL}", payload)])
+    [run] = IngestRun.objects.filter(organization=org_a)
+    assert stats.runs == [run.pk] and (run.rows_total, run.rows_quarantined) == (2, 2)
+    assert {q.code for q in QuarantinedRow.objects.filter(run=run)} == {"RD-MISSING"}
+    again = Subscriber(replace(options(root, interval=0.2, duration=1.5), client_id=client_id))
+    again.options.persistent = True
+    try:
+        assert async_to_sync(again.run)().messages == 0  # nothing was left unacknowledged
+    finally:
+        clean = Subscriber(replace(options(root, duration=0.2), client_id=client_id))
+        async_to_sync(clean.run)()  # a clean session drops the broker's stored session
 
 
 def test_management_command_runs_bounded(capsys: Any) -> None:
@@ -147,3 +223,23 @@ def test_management_command_runs_bounded(capsys: Any) -> None:
         "mqtt_subscribe", "--duration", "0.5", "--clean-session", "--client-id", client_id, "--topic", topic
     )
     assert "0 messages" in capsys.readouterr().out
+
+
+def test_a_bad_message_sent_again_is_the_same_quarantined_row(
+    org_a: Organization, profile: PointProfile
+) -> None:
+    """A logger that retries (or a broker that redelivers) must not grow the open quarantine."""
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    topic = f"{root}/{org_a.credit_code}/{COAL}"
+    good = json.dumps({"ts": f"{YEAR}-01-06 00:00", "value": 1.0}).encode()
+    bad = json.dumps({"ts": f"{YEAR}-01-06 01:00", "value": 1000.0}).encode()  # out of range
+    first = [(topic, b"not json"), (topic, bad), (topic, good)]
+    second = [(topic, good), (topic, bad), (topic, b"not json")]  # other places in the batch
+    for messages in (first, second):
+        run_subscriber(
+            Subscriber(options(root, batch_size=100, interval=30, max_messages=3, duration=20)), messages
+        )
+    runs = list(IngestRun.objects.filter(organization=org_a).order_by("pk"))
+    assert [r.rows_quarantined for r in runs] == [2, 2]
+    assert QuarantinedRow.objects.filter(organization=org_a).count() == 2
+    assert {q.run_id for q in QuarantinedRow.objects.filter(organization=org_a)} == {runs[0].pk}

@@ -207,7 +207,7 @@ class LedgerRowOut(Schema):
 def _report(user: Any, run: IngestRun) -> IngestRun:
     """The run with every row that was not accepted (duplicate runs and quarantined rows) attached as
     ``exceptions``, for :class:`RunReportOut` (whose resolvers read the run itself)."""
-    rows = scope_for(user, QuarantinedRow).filter(run=run)
+    rows = scope_for(user, QuarantinedRow).filter(services.run_quarantine(run))
     exceptions = [
         RowFateOut(
             fate="duplicate" if f.fate == "duplicate" else "quarantined",

@@ -304,6 +304,13 @@ class QuarantinedRow(OrgOwned):
     )
     reason = models.TextField(_("原因"), db_comment="why it was rejected, in words (zh)")
     raw = models.JSONField(_("原始数据"), db_comment="the row's cells as received")
+    fingerprint = models.CharField(
+        _("内容指纹"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        db_comment="sha256 of sheet, column, code, variant, cells: the same bad row sent again is this row",
+    )
     state = models.CharField(
         _("状态"), max_length=20, choices=QUARANTINE_STATES, default="open", db_comment="open or resolved"
     )

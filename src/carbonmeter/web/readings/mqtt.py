@@ -7,9 +7,9 @@ first, so a batch is a few seconds of one plant's data rather than one row.
 
 What is never lost:
 
-* **Bad payloads** (not JSON, not an object, a list holding something else) become rows of the batch
-  with the raw text in the ``value`` cell and no ``ts``, so the ingest's validator quarantines them with
-  its code and the raw payload is kept in the quarantined row — fixable on the quarantine page like any
+* **Bad payloads** (not UTF-8, not JSON, an empty list, a list holding something other than objects)
+  become rows of the batch that the ingest quarantines (RD-PARSE, saying which) with the payload kept as
+  received — its exact bytes in base64 when it is not text — fixable on the quarantine page like any
   uploaded row, instead of disappearing in a log.
 * **QoS 1 end to end**: the broker's messages are acknowledged only after the batch holding them is
   committed (paho's manual acknowledgement, reached through aiomqtt's client).  If the process dies before
@@ -28,6 +28,7 @@ with ``async_to_sync`` and the ORM stays on one thread.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -39,6 +40,7 @@ from typing import Any, Final
 import aiomqtt
 from asgiref.sync import sync_to_async
 
+from carbonmeter.readings.ingest import IngestError, RejectedRow
 from carbonmeter.web.readings import services
 from carbonmeter.web.readings.models import IngestRun
 from carbonmeter.web.registry.models import Organization
@@ -48,8 +50,8 @@ log = logging.getLogger(__name__)
 DEFAULT_TOPIC: Final = "carbonmeter/+/+"
 #: The payload keys that become cells; anything else in an object is ignored (and logged once per run).
 PAYLOAD_KEYS: Final = ("quantity", "ts", "value", "unit", "sample_id", "analyzed_at", "laboratory")
-#: A raw payload kept in a quarantined row's ``value`` cell is cut to this many characters.
-RAW_LIMIT: Final = 500
+#: Characters of a bad payload quoted in its reason (the quarantined row keeps all of it).
+SHOWN: Final = 200
 
 
 @dataclass
@@ -96,49 +98,79 @@ def topic_parts(topic: str) -> tuple[str, str] | None:
     return levels[-2], levels[-1]
 
 
-def payload_rows(point: str, payload: bytes | bytearray | str) -> tuple[list[dict[str, Any]], int]:
-    """The rows of one message and how many of them are bad payloads kept for the validator to refuse.
+def payload_rows(
+    point: str, payload: bytes | bytearray | str
+) -> tuple[list[dict[str, Any] | RejectedRow], int]:
+    """The rows of one message and how many of them are bad payloads, kept for the ingest to quarantine.
 
     The point always comes from the topic (a ``point`` key in the payload is ignored: the topic is what the
-    broker's access rules protect).
+    broker's access rules protect). A payload that is not UTF-8, not JSON, an empty list or a list holding
+    something other than objects becomes a :class:`RejectedRow` saying so, with the payload as received: as
+    text when it is text, else escaped (``\\xNN``) beside its exact bytes in base64.
     """
-    text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes | bytearray) else payload
+    raw = bytes(payload) if isinstance(payload, bytes | bytearray) else payload.encode("utf-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        kept = _kept(point, raw, raw.decode("utf-8", errors="backslashreplace"))
+        return [RejectedRow("payload_utf8", {"byte": exc.start, "text": _cut(kept["payload"])}, kept)], 1
+    kept = _kept(point, raw, text)
+    text = kept["payload"]
     try:
         data = json.loads(text)
-    except ValueError:
-        return [_bad(point, text)], 1
+    except ValueError as exc:
+        detail = (
+            f"{exc.msg}: line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        return [RejectedRow("payload_json", {"detail": detail or str(exc), "text": _cut(text)}, kept)], 1
+    except RecursionError:
+        return [RejectedRow("payload_json", {"detail": "nested too deep", "text": _cut(text)}, kept)], 1
     items = data if isinstance(data, list) else [data]
     if not items:
-        return [_bad(point, text)], 1
-    rows: list[dict[str, Any]] = []
+        return [RejectedRow("payload_empty", {"text": _cut(text)}, kept)], 1
+    rows: list[dict[str, Any] | RejectedRow] = []
     bad = 0
     for item in items:
         if isinstance(item, Mapping):
             rows.append({"point": point, **{k: item[k] for k in PAYLOAD_KEYS if k in item}})
         else:
-            rows.append(_bad(point, json.dumps(item, ensure_ascii=False)))
+            shown = json.dumps(item, ensure_ascii=False)
+            rows.append(
+                RejectedRow("payload_item", {"text": _cut(shown)}, {"point": point, "payload": shown})
+            )
             bad += 1
     return rows, bad
 
 
-def _bad(point: str, raw: str) -> dict[str, Any]:
-    """A row the validator will quarantine (no timestamp), carrying the raw payload as its value cell."""
-    return {"point": point, "ts": "", "value": raw[:RAW_LIMIT]}
+def _kept(point: str, raw: bytes, text: str) -> dict[str, str]:
+    """A bad payload as a quarantined row keeps it: the text, escaped where it is not text — a NUL as
+    ``\\x00`` too (PostgreSQL cannot store it) — and then the exact bytes in base64 beside it."""
+    if "\x00" not in text and text.encode("utf-8") == raw:
+        return {"point": point, "payload": text}
+    shown = text.replace("\x00", "\\x00")
+    return {"point": point, "payload": shown, "payload_base64": base64.b64encode(raw).decode("ascii")}
+
+
+def _cut(text: str) -> str:
+    """A payload quoted in a reason: at most :data:`SHOWN` characters (the whole is in the row's cells)."""
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
 
 
 @dataclass
 class _Buffer:
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any] | RejectedRow] = field(default_factory=list)
     #: (message id, QoS) of the messages whose rows are buffered: acknowledged after the flush.
     acks: list[tuple[int, int]] = field(default_factory=list)
     since: float = 0.0
 
 
 #: ``flush(org_pk, rows) -> IngestRun``: how a batch is stored (the ingest service, in production).
-Flush = Callable[[int, list[dict[str, Any]]], IngestRun]
+Flush = Callable[[int, list[dict[str, Any] | RejectedRow]], IngestRun]
 
 
-def ingest_rows(org_pk: int, rows: list[dict[str, Any]]) -> IngestRun:
+def ingest_rows(org_pk: int, rows: list[dict[str, Any] | RejectedRow]) -> IngestRun:
     """Store one organization's buffered rows as one MQTT batch."""
     org = Organization.objects.get(pk=org_pk)
     topic = f"carbonmeter/{org.credit_code}"
@@ -276,8 +308,16 @@ class Subscriber:
         buffer = self._buffers.pop(org, None)
         if buffer is None or not buffer.rows:
             return
-        # An exception here propagates: the messages stay unacknowledged and are redelivered on restart.
-        run = await sync_to_async(self.flush_rows, thread_sensitive=True)(org, buffer.rows)
+        # An exception here propagates: the messages stay unacknowledged and are redelivered on restart
+        # (a database that is down). Every row the messages can hold is judged by the ingest, so no
+        # message can fail this for ever; a source the ingest cannot read at all (IngestError) is logged
+        # and acknowledged rather than redelivered to fail again.
+        try:
+            run = await sync_to_async(self.flush_rows, thread_sensitive=True)(org, buffer.rows)
+        except IngestError as exc:
+            log.error("MQTT batch for organization %s refused whole: %s", org, exc.message("en"))
+            self._ack(buffer.acks)
+            return
         self.stats.runs.append(run.pk)
         log.info(
             "MQTT batch for organization %s: %d rows, %d accepted, %d duplicate, %d quarantined",

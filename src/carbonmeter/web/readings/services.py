@@ -21,6 +21,7 @@ never see a partial batch. The same content twice is stored once: the run names 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -33,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from carbonmeter.readings import lake, retention
@@ -41,6 +43,7 @@ from carbonmeter.readings.ingest import (
     Outcome,
     Plan,
     PointPlan,
+    RejectedRow,
     from_rows,
     json_safe,
     read_source,
@@ -62,6 +65,7 @@ from carbonmeter.readings.ledger import (
     read_anchors,
     verify,
 )
+from carbonmeter.readings.model import Quarantine
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.readings.models import (
     BATCH_SOURCES,
@@ -152,7 +156,7 @@ def _check_arguments(
     *,
     source: str,
     path: Path | None,
-    rows: Iterable[Mapping[str, Any]] | None,
+    rows: Iterable[Mapping[str, Any] | RejectedRow] | None,
     user: AbstractBaseUser | None,
     corrects: ReadingBatch | None,
     reason: str,
@@ -185,7 +189,7 @@ def ingest(
     *,
     source: str,
     path: Path | None = None,
-    rows: Iterable[Mapping[str, Any]] | None = None,
+    rows: Iterable[Mapping[str, Any] | RejectedRow] | None = None,
     filename: str = "",
     user: AbstractBaseUser | None = None,
     corrects: ReadingBatch | None = None,
@@ -413,6 +417,9 @@ def _commit(
             batch = _append_batch(organization, outcome, staged, source, user, corrects, reason)
             report["batch"] = batch.seq
         report["ledger"] = ledger_head()
+        fresh, same = _new_quarantine(organization, outcome.quarantined)
+        if same:
+            report["same_quarantine"] = same
         counts = outcome.counts
         run = IngestRun(
             organization=organization,
@@ -438,11 +445,12 @@ def _commit(
                     column=q.column[:100],
                     code=q.code,
                     variant=q.variant,
-                    params=json_safe(q.params),
-                    reason=q.reason("zh"),
-                    raw=dict(q.raw),
+                    params=_storable(json_safe(q.params)),
+                    reason=_storable(q.reason("zh")),
+                    raw=_storable(dict(q.raw)),
+                    fingerprint=fingerprint,
                 )
-                for q in outcome.quarantined
+                for q, fingerprint in fresh
             ),
             batch_size=2000,
         )
@@ -456,6 +464,62 @@ def _commit(
                 q._change_reason = f"re-submitted in run {run.pk}, batch #{resolver.seq}"
                 q.save()
     return run
+
+
+def fingerprint(q: Quarantine) -> str:
+    """What makes two quarantined rows the same: where in its sheet and column, why (code and variant) and
+    the cells as received — not the row number (an MQTT message lands at any place in a batch) nor the
+    file's name (a client names its retries as it likes)."""
+    key = [q.sheet, q.column, str(q.code), q.variant, sorted((str(k), v) for k, v in q.raw.items())]
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _new_quarantine(
+    organization: Organization, quarantined: Sequence[Quarantine]
+) -> tuple[list[tuple[Quarantine, str]], dict[str, int]]:
+    """The quarantined rows to create, each with its fingerprint, and ``{row: id}`` of those already held.
+
+    A client that sends the same batch again (a retry after a timeout, an MQTT redelivery) must not grow
+    the open quarantine: a bad row already quarantined — open, re-submitted or dismissed — is that row, not
+    a new one. Counted as a multiset: a file holding the same bad row twice holds two rows, and a second
+    send of that file finds both."""
+    prints = [fingerprint(q) for q in quarantined]
+    held: dict[str, list[int]] = {}
+    wanted = sorted(set(prints))
+    for i in range(0, len(wanted), 500):
+        for pk, fp in (
+            QuarantinedRow.objects.filter(organization=organization, fingerprint__in=wanted[i : i + 500])
+            .order_by("pk")
+            .values_list("pk", "fingerprint")
+        ):
+            held.setdefault(fp, []).append(pk)
+    fresh: list[tuple[Quarantine, str]] = []
+    same: dict[str, int] = {}
+    for q, fp in zip(quarantined, prints, strict=True):
+        if held.get(fp):
+            same[str(q.row)] = held[fp].pop(0)
+        else:
+            fresh.append((q, fp))
+    return fresh, same
+
+
+def run_quarantine(run: IngestRun) -> Q:
+    """The quarantined rows of ``run``: its own and those it found already held (:func:`_new_quarantine`)."""
+    same = (run.report or {}).get("same_quarantine") if isinstance(run.report, dict) else None
+    ids = [int(pk) for pk in (same or {}).values()]
+    return Q(run=run) | Q(pk__in=ids) if ids else Q(run=run)
+
+
+def _storable(value: Any) -> Any:
+    """Text PostgreSQL can store: a NUL character (valid in a CSV cell or an MQTT payload, refused by
+    ``text`` and ``jsonb``) is written ``\\x00``."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _append_batch(

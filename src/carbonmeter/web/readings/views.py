@@ -283,7 +283,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     runs = scope_for(request.user, IngestRun).select_related("organization", "batch", "created_by")
     run = get_object_or_404(runs, pk=pk)
     report = RunReport.of(run)
-    exceptions = report.exceptions(scope_for(request.user, QuarantinedRow).filter(run=run))
+    exceptions = report.exceptions(
+        scope_for(request.user, QuarantinedRow).filter(services.run_quarantine(run))
+    )
     page = Paginator(exceptions, PAGE_SIZE * 4).get_page(request.GET.get("page"))
     context = {
         "run": run,
