@@ -65,6 +65,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 from ibis.common.exceptions import TableNotFound
 
+from carbonmeter.readings.effective import latest_batch
 from carbonmeter.readings.model import Kind, quantities
 
 Period: TypeAlias = Literal["day", "month", "year"]
@@ -572,12 +573,7 @@ class _DaySums:
         # batch and point first: cheap filters that leave few rows for the per-row local day
         rows = rows.filter(rows.batch.isin(batches), rows.point.isin(points))
         rows = rows.mutate(day=period_of_day(local_day(rows.ts), "day"))
-        rows = rows.semi_join(suspects.select(*keys, "batch"), [*keys, "batch"])
-        latest = ibis.window(
-            group_by=[rows.org, rows.point, rows.quantity, rows.ts], order_by=ibis.desc(rows.batch)
-        )
-        rows = rows.mutate(_rank=ibis.row_number().over(latest))
-        rows = rows.filter(rows._rank == 0)
+        rows = latest_batch(rows.semi_join(suspects.select(*keys, "batch"), [*keys, "batch"]))
         return rows.group_by(keys).aggregate(total=rows.value.sum(), n=rows.count().cast("int64"))
 
 
@@ -678,12 +674,7 @@ def _interval_totals(source: _Source, period: Period, valid: ir.Table | None) ->
     # rows of overlapping (or misfiled) spans: latest batch wins row by row, period from ts
     suspects = spans.filter(spans._row_level).select([*keys, "batch"])
     rows = relation()
-    rows = rows.semi_join(suspects, [*keys, "batch"])
-    latest = ibis.window(
-        group_by=[rows.org, rows.point, rows.quantity, rows.ts], order_by=ibis.desc(rows.batch)
-    )
-    rows = rows.mutate(_rank=ibis.row_number().over(latest))
-    rows = rows.filter(rows._rank == 0)
+    rows = latest_batch(rows.semi_join(suspects, [*keys, "batch"]))
     rows = rows.mutate(period_start=period_of_day(local_day(rows.ts), period))
     row_sums: dict[str, ir.Value] = {"total": rows.value.sum(), "n": rows.count()}
     if with_unv:
@@ -717,10 +708,7 @@ def _totalizer_totals(
     valid: ir.Table | None,
 ) -> ir.Table:
     """Difference totalizer registers per point (rollover, counter events, decreases; module docstring)."""
-    t = source().select("org", "point", "quantity", "ts", "value", "batch")
-    latest = ibis.window(group_by=[t.org, t.point, t.quantity, t.ts], order_by=ibis.desc(t.batch))
-    t = t.mutate(_rank=ibis.row_number().over(latest))
-    t = t.filter(t._rank == 0).drop("_rank", "batch")
+    t = latest_batch(source().select("org", "point", "quantity", "ts", "value", "batch")).drop("batch")
     t = t.mutate(_unv=ibis.literal(0, "int64")) if valid is None else _flag_rows(t, valid)
     with_unv = valid is not None
     series = [t.org, t.point, t.quantity]

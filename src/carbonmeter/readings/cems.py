@@ -37,11 +37,14 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Literal
+from typing import Final, Literal
 
 from msgspec import Struct
 
 from carbonmeter.readings.series import Sample, Span
+
+#: The CEMS set of one stack (:func:`hourly` needs all five quantities), in the order pages list them.
+CEMS_SET: Final = ("co2_concentration", "flow_velocity", "temperature", "humidity", "pressure")
 
 T0_K = 273.15
 P0_KPA = 101.325

@@ -16,23 +16,27 @@ folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Final, Literal
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from carbonmeter.readings import sums
+from carbonmeter.readings import cems, sums
+from carbonmeter.readings.effective import KEY, latest_batch_sql
 from carbonmeter.readings.ledger import FILE_NAME, FileRecord, file_sha256
+from carbonmeter.readings.series import Sample, Span, period_key
 
 STAGING = "_staging"
 ARCHIVE = "_archive"
@@ -147,13 +151,6 @@ def _duck_type(t: pa.DataType) -> str:
     raise TypeError(t)
 
 
-#: Effective rows: for the same (org, point, quantity, ts) the latest batch's value (corrections win).
-EFFECTIVE_SQL = (
-    "SELECT * FROM {source} "
-    "QUALIFY row_number() OVER (PARTITION BY org, point, quantity, ts ORDER BY batch DESC) = 1"
-)
-
-
 def register(con: duckdb.DuckDBPyConnection, lake: Path, name: str = "readings") -> None:
     """Create views ``<name>`` (every stored row) and ``<name>_effective`` (latest batch per point, quantity
     and ts) over the lake in ``con`` (a DuckDB connection, e.g. ``ibis_con.con``). The file list is taken when
@@ -162,7 +159,7 @@ def register(con: duckdb.DuckDBPyConnection, lake: Path, name: str = "readings")
     con.sql(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM {source}")
     con.sql(
         f"CREATE OR REPLACE VIEW {_ident(name + '_effective')} AS "
-        + EFFECTIVE_SQL.format(source=_ident(name))
+        + latest_batch_sql(f"SELECT * FROM {_ident(name)}", SCHEMA.names)
     )
 
 
@@ -189,12 +186,13 @@ def existing_sql(lake: Path, org: str, months: Iterable[tuple[int, int]], keys: 
     if not files:
         return None
     listed = ", ".join(_quote(str(f)) for f in files)
-    return (
-        "SELECT e.point, e.quantity, e.ts, arg_max(e.value, e.batch) AS value, max(e.batch) AS batch "
+    stored = (
+        "SELECT e.point, e.quantity, e.ts, e.value, e.batch "
         f"FROM read_parquet([{listed}]) e SEMI JOIN {keys} k "
-        "ON e.point = k.point AND e.quantity = k.quantity AND e.ts = k.ts "
-        "GROUP BY e.point, e.quantity, e.ts"
+        "ON e.point = k.point AND e.quantity = k.quantity AND e.ts = k.ts"
     )
+    # one organization's files: the key is (point, quantity, ts)
+    return latest_batch_sql(stored, ("point", "quantity", "ts", "value", "batch"), KEY[1:])
 
 
 def file_rows(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> dict[str, int]:
@@ -383,3 +381,180 @@ def batch_of(rel: str) -> int | None:
     """The batch a lake file belongs to by its name."""
     m = FILE_NAME.fullmatch(Path(rel).name)
     return int(m.group("seq")) if m else None
+
+
+# --- one organization's effective readings, for the data-quality page ------------------------------
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _month_key(day: dt.date) -> int:
+    return day.year * 100 + day.month
+
+
+def _shift_month(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _instant(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=us)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One point's effective readings of a span, and how many stored rows later batches superseded."""
+
+    samples: tuple[Sample, ...]
+    superseded: int
+
+
+class OrgReader:
+    """Effective readings of one organization from the lake, through a DuckDB sandboxed to its folder.
+
+    DuckDB cannot open an in-memory database read-only; instead the connection may touch no file outside
+    ``<lake>/org=<credit code>/`` and its configuration is locked, so it reads the organization's partitions
+    and nothing else — a bug in a query cannot read another organization's data. Where several batches hold
+    the same (point, quantity, ts) the highest batch wins (:mod:`carbonmeter.readings.effective`). Use as a
+    context manager (:func:`org_reader`).
+    """
+
+    def __init__(self, lake: Path, org_code: str) -> None:
+        if not org_code or not org_code.isascii() or not org_code.isalnum():
+            raise ValueError(f"organization code {org_code!r} cannot name a lake partition")
+        self.org = org_code
+        self.root = lake / f"org={org_code}"
+        self.pattern = (self.root / "y=*" / "m=*" / "*.parquet").as_posix()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return next(self.root.glob("y=*/m=*/*.parquet"), None) is not None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            con = duckdb.connect(config={"threads": 2})
+            con.execute(f"SET allowed_directories = [{_quote(self.root.as_posix() + '/')}]")
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            self._con = con
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> OrgReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _stored(self, columns: str, where: str) -> str:
+        """Stored rows of the organization's partitions in the month range, with the ``where`` filter."""
+        return (
+            f"SELECT {columns} "
+            f"FROM read_parquet($pattern, hive_partitioning = true, hive_types = {HIVE_TYPES}) "
+            "WHERE org = $org AND y * 100 + m BETWEEN $first_month AND $last_month AND " + where
+        )
+
+    def _params(self, first: dt.date, last: dt.date) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "org": self.org,
+            "first_month": _month_key(first),
+            "last_month": _month_key(last),
+        }
+
+    def effective(self, point: str, quantity: str, span: Span) -> Stored:
+        """Readings in ``[span.start, span.end)`` in time order, the latest batch's value per instant."""
+        if not self.has_data or span.end <= span.start:
+            return Stored((), 0)
+        first = period_key(span.start, "month")
+        last = period_key(span.end - dt.timedelta(microseconds=1), "month")
+        stored = self._stored(
+            "org, point, quantity, ts, value, batch, count(*) OVER (PARTITION BY ts) AS copies",
+            "point = $point AND quantity = $quantity AND ts >= to_timestamp($lo) AND ts < to_timestamp($hi)",
+        )
+        effective = latest_batch_sql(stored, (*KEY, "value", "batch", "copies"))
+        sql = f"SELECT epoch_us(ts), value, copies FROM ({effective}) ORDER BY ts"
+        params = self._params(first, last) | {
+            "point": point,
+            "quantity": quantity,
+            "lo": span.start.timestamp(),
+            "hi": span.end.timestamp(),
+        }
+        rows = self._connection().execute(sql, params).fetchall()
+        return Stored(
+            tuple(Sample(_instant(int(us)), float(v)) for us, v, _ in rows),
+            sum(int(n) - 1 for _, _, n in rows),
+        )
+
+    def neighbour(
+        self, point: str, quantity: str, ts: dt.datetime, side: Literal["before", "after"]
+    ) -> Sample | None:
+        """The effective reading just before ``ts`` (exclusive) or at/after it, within the adjacent month."""
+        if not self.has_data:
+            return None
+        month = period_key(ts if side == "after" else ts - dt.timedelta(microseconds=1), "month")
+        first, last = (
+            (_shift_month(month, -1), month) if side == "before" else (month, _shift_month(month, 1))
+        )
+        cmp, order = (
+            ("ts < to_timestamp($t)", "DESC") if side == "before" else ("ts >= to_timestamp($t)", "ASC")
+        )
+        stored = self._stored(
+            "org, point, quantity, ts, value, batch", f"point = $point AND quantity = $quantity AND {cmp}"
+        )
+        effective = latest_batch_sql(stored, (*KEY, "value", "batch"))
+        sql = f"SELECT epoch_us(ts), value FROM ({effective}) ORDER BY ts {order} LIMIT 1"
+        params = self._params(first, last) | {"point": point, "quantity": quantity, "t": ts.timestamp()}
+        row = self._connection().execute(sql, params).fetchone()
+        return None if row is None else Sample(_instant(int(row[0])), float(row[1]))
+
+    def cems_minutes(self, members: Mapping[str, str], span: Span) -> list[cems.CemsMinute]:
+        """One record per minute of ``span`` from the CEMS set ``members`` (quantity → point code).
+
+        Each quantity's effective readings are keyed by the minute they fall in (loggers stamp a few
+        seconds late) and averaged within it; a quantity without a reading in a minute is None, which makes
+        the minute invalid — never 0.  Done in DuckDB: a month is 5 × 44 640 rows.
+        """
+        if not self.has_data or span.end <= span.start or set(members) != set(cems.CEMS_SET):
+            return []
+        first = period_key(span.start, "month")
+        last = period_key(span.end - dt.timedelta(microseconds=1), "month")
+        n = len(cems.CEMS_SET)
+        pairs = " OR ".join(f"(point = $p{i} AND quantity = $q{i})" for i in range(n))
+        stored = self._stored(
+            "org, point, quantity, ts, value, batch",
+            f"({pairs}) AND ts >= to_timestamp($lo) AND ts < to_timestamp($hi)",
+        )
+        effective = latest_batch_sql(stored, (*KEY, "value", "batch"))
+        columns = ", ".join(f"avg(value) FILTER (WHERE quantity = $q{i}) AS c{i}" for i in range(n))
+        sql = (
+            f"SELECT epoch_us(ts) // 60000000 AS minute, {columns} "
+            f"FROM ({effective}) GROUP BY minute ORDER BY minute"
+        )
+        params = self._params(first, last) | {"lo": span.start.timestamp(), "hi": span.end.timestamp()}
+        for i, quantity in enumerate(cems.CEMS_SET):
+            params |= {f"p{i}": members[quantity], f"q{i}": quantity}
+        out = []
+        for minute, *values in self._connection().execute(sql, params).fetchall():
+            by_quantity = dict(zip(cems.CEMS_SET, values, strict=True))
+            out.append(
+                cems.CemsMinute(
+                    ts=_instant(int(minute) * 60_000_000),
+                    co2_pct=by_quantity["co2_concentration"],
+                    velocity=by_quantity["flow_velocity"],
+                    temperature_c=by_quantity["temperature"],
+                    pressure_kpa=by_quantity["pressure"],
+                    humidity_pct=by_quantity["humidity"],
+                )
+            )
+        return out
+
+
+def org_reader(lake: Path, org_code: str) -> OrgReader:
+    """An :class:`OrgReader` of ``org_code`` over ``lake``; use it in a ``with`` block (it closes)."""
+    return OrgReader(lake, org_code)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.test import Client
 
-from carbonmeter.readings.lake import FILE_SCHEMA
+from carbonmeter.readings.lake import FILE_SCHEMA, _shift_month
 from carbonmeter.readings.series import LOCAL, UTC, period_span
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.metrology.models import Calibration
@@ -93,7 +93,7 @@ def local(day: int, hour: int = 0, minute: int = 0, month: dt.date = MARCH) -> d
 
 def slots(step: int, month: dt.date = MARCH) -> list[dt.datetime]:
     start = local(1, month=month)
-    end = local(1, month=quality._shift_month(month, 1))
+    end = local(1, month=_shift_month(month, 1))
     n = int((end - start).total_seconds()) // step
     return [start + dt.timedelta(seconds=i * step) for i in range(n)]
 
@@ -373,7 +373,7 @@ def test_failed_calibration_flags_readings_and_sizes_the_co2(lake: Path, org_a: 
     result = judge(org_a, "P03.1")
 
     gate = result.validity
-    assert gate is not None and gate.instrument is not None and gate.instrument.code == "L2-01"
+    assert gate is not None and result.instrument is not None and result.instrument.code == "L2-01"
     flagged = [ts for ts in hours if ts.day <= 20]
     factor = 0.62 * 44 / 12
     assert gate.factor is not None
