@@ -108,6 +108,8 @@ def text(section: str, key: str, lang: Lang, **params: Any) -> str:
     """The catalogue's text ``section.key`` in ``lang`` with ``params`` filled in (``{name}``)."""
     tpl: str = catalogue()[section][key][lang]
     return tpl.format_map({k: v if type(v) is str else render_param(v, lang) for k, v in params.items()})
+
+
 def quarantine_templates() -> dict[str, dict[str, dict[str, str]]]:
     """The reasons of quarantined metering-data rows: code → variant → ``{"zh", "en"}``."""
     block: dict[str, dict[str, dict[str, str]]] = catalogue()["quarantine"]
