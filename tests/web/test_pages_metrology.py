@@ -14,6 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from carbonmeter.core.traceability import due_date, state, trace
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.services.run import run_assessment
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.metrology.services import calibration_plan, record_results
@@ -28,26 +30,30 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def expected_groups(org: Organization, today: date) -> dict[str, set[str]]:
-    """The plan worked out the slow way, instrument by instrument, from the same rows."""
-    out: dict[str, set[str]] = {k: set() for k in ("overdue", "d30", "d60", "d90", "later", "never")}
+    """The plan worked out the slow way, instrument by instrument, from the same rows: the core's state,
+    then the traceable ones by display band (0–30, 31–60, 61–90 days, later)."""
+    horizon = load_pack(org.pack_ref).settings.verification_due_soon_days.value
+    keys = ("failed", "expired", "within_30", "within_60", "within_90", "later", "never")
+    out: dict[str, set[str]] = {k: set() for k in keys}
     for inst in Instrument.objects.filter(organization=org, status__in=["in_use", "standby"], archived=False):
-        records = Calibration.objects.filter(instrument=inst, archived=False)
-        last = records.filter(result="pass").order_by("-date", "-id").first()
-        fails = [c.date for c in records.filter(result="fail") if c.date <= today]
-        if last is None or last.valid_until is None:
-            out["never"].add(inst.code)
+        t = trace(list(Calibration.objects.filter(instrument=inst, archived=False)), today)
+        value = state(t, today, horizon)
+        if value in ("failed", "expired", "never"):
+            out[value].add(inst.code)
             continue
-        days = (last.valid_until - today).days
-        if days < 0 or any(d > last.date for d in fails):
-            out["overdue"].add(inst.code)
-        elif days <= 30:
-            out["d30"].add(inst.code)
-        elif days <= 60:
-            out["d60"].add(inst.code)
-        elif days <= 90:
-            out["d90"].add(inst.code)
-        else:
-            out["later"].add(inst.code)
+        until = due_date(t)
+        assert until is not None
+        days = (until - today).days
+        band = (
+            "within_30"
+            if days <= 30
+            else "within_60"
+            if days <= 60
+            else "within_90"
+            if days <= 90
+            else "later"
+        )
+        out[band].add(inst.code)
     return out
 
 
@@ -60,12 +66,12 @@ def test_plan_groups_hold_the_instruments_the_records_say(
 ) -> None:
     today = timezone.localdate()
     expected = expected_groups(org_a, today)
-    assert expected["overdue"] and expected["later"]  # the expectation is not trivially empty
+    assert expected["expired"] and expected["later"]  # the expectation is not trivially empty
     response = login(client, users["officer_a"]).get("/calibration/plan/")
     assert response.status_code == 200
     assert shown_groups(response) == expected
     html = response.content.decode()
-    some_overdue = sorted(expected["overdue"])[0]
+    some_overdue = sorted(expected["expired"])[0]
     assert f'data-code="{some_overdue}"' in html
     assert f'value="{some_overdue}"' in html  # a write role gets checkboxes
     b_codes = set(Instrument.objects.filter(organization=org_b).values_list("code", flat=True))
@@ -96,8 +102,8 @@ def test_plan_month_filter_keeps_what_falls_due_that_month(
 
 
 def _last_pass_valid_until(inst: Instrument) -> date | None:
-    last = Calibration.objects.filter(instrument=inst, result="pass").order_by("-date", "-id").first()
-    return last.valid_until if last else None
+    records = list(Calibration.objects.filter(instrument=inst, archived=False))
+    return due_date(trace(records, timezone.localdate()))
 
 
 def test_plan_bad_month_is_a_field_error_not_a_crash(client: Client, users: dict[str, Any]) -> None:
@@ -281,7 +287,7 @@ def test_pages_need_a_login(client: Client, org_a: Organization) -> None:
         assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_overdue(
+def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_failed(
     client: Client, users: dict[str, Any], org_a: Organization
 ) -> None:
     today = timezone.localdate()
@@ -292,8 +298,8 @@ def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_overdue(
     )
     assert response.status_code == 302
     plan = client.get("/calibration/plan/").context["plan"]
-    overdue = {i.code: i for g in plan.groups if g.key == "overdue" for i in g.items}
-    assert code in overdue and overdue[code].voided
+    overdue = {i.code: i for g in plan.groups if g.key == "failed" for i in g.items}
+    assert code in overdue and overdue[code].voided and overdue[code].state == "failed"
     assert overdue[code].valid_until and overdue[code].valid_until > today  # the old certificate still runs
     assert shown_groups(client.get("/calibration/plan/")) == expected_groups(org_a, today)
 
