@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from carbonmeter.core.traceability import due_date, state, trace
+from carbonmeter.core.traceability import due_date, state, trace, valid_until_from_interval
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.services.run import run_assessment
 from carbonmeter.web.metrology.models import Calibration
@@ -235,7 +235,6 @@ def test_bulk_record_refuses_another_organizations_instruments(
 @pytest.mark.parametrize(
     ("over", "message"),
     [
-        ({"valid_until": ""}, "合格记录须填写有效期至"),
         ({"valid_until": "2020-01-01"}, "有效期不能早于检定/校准日期"),
         ({"reason": ""}, "请填写变更原因"),
         ({"instruments": []}, "请至少选择一台器具"),
@@ -249,6 +248,59 @@ def test_bulk_record_says_in_chinese_what_is_wrong_and_writes_nothing(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert Calibration.objects.count() == before
+
+
+def test_a_pass_without_validity_is_valid_for_the_instruments_interval(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """有效期至 left blank: each instrument's own interval (``interval_months``) gives it."""
+    on = timezone.localdate()
+    ks05, wb03 = (Instrument.objects.get(organization=org_a, code=c) for c in ("KS-05", "WB-03"))
+    Instrument.objects.filter(pk=ks05.pk).update(interval_months=6)
+    Instrument.objects.filter(pk=wb03.pk).update(interval_months=12)
+    response = login(client, users["officer_a"]).post(
+        "/calibration/record/", _record_post(["KS-05", "WB-03"], date=on.isoformat(), valid_until="")
+    )
+    assert response.status_code == 302
+    got = {
+        c.instrument.code: c.valid_until
+        for c in Calibration.objects.filter(instrument__in=[ks05, wb03], date=on).select_related("instrument")
+    }
+    assert got == {"KS-05": valid_until_from_interval(on, 6), "WB-03": valid_until_from_interval(on, 12)}
+
+
+def test_a_pass_without_validity_or_interval_is_refused_by_form_and_service(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    Instrument.objects.filter(organization=org_a, code="WB-03").update(interval_months=None)
+    before = Calibration.objects.count()
+    response = login(client, users["officer_a"]).post(
+        "/calibration/record/", _record_post(["WB-03"], valid_until="")
+    )
+    assert response.status_code == 200
+    assert "合格记录须填写有效期至（未登记检定周期：WB-03）" in response.content.decode()
+    with pytest.raises(ValidationError) as exc:
+        record_results(
+            users["officer_a"],
+            org_a,
+            ["WB-03"],
+            kind="verification",
+            on=date(2026, 1, 1),
+            result="pass",
+            valid_until=None,
+            reason="x",
+        )
+    assert "WB-03" in str(exc.value)
+    assert Calibration.objects.count() == before
+
+
+def test_valid_until_from_interval_is_the_day_before_the_same_date_later() -> None:
+    assert valid_until_from_interval(date(2026, 1, 15), 12) == date(2027, 1, 14)
+    assert valid_until_from_interval(date(2026, 1, 31), 1) == date(2026, 2, 27)
+    assert valid_until_from_interval(date(2024, 2, 29), 12) == date(2025, 2, 27)
+    assert valid_until_from_interval(date(2026, 11, 30), 14) == date(2028, 1, 29)
+    with pytest.raises(ValueError, match="positive"):
+        valid_until_from_interval(date(2026, 1, 1), 0)
 
 
 def test_a_failed_result_needs_no_validity(
