@@ -297,6 +297,11 @@ class LinkedInstrument:
     #: The newest run's traceability reason for it (ok / never / expired / voided; "" if not assessed).
     trace: str
 
+    @property
+    def state(self) -> str:
+        """The run's reason in the one state vocabulary (voided → failed); "" when traceable or unassessed."""
+        return {"never": "never", "expired": "expired", "voided": "failed"}.get(self.trace, "")
+
 
 @dataclass(frozen=True)
 class PointView:
