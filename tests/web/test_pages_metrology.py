@@ -14,6 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from carbonmeter.core.traceability import due_date, state, trace, valid_until_from_interval
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.services.run import run_assessment
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.metrology.services import calibration_plan, record_results
@@ -28,26 +30,30 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def expected_groups(org: Organization, today: date) -> dict[str, set[str]]:
-    """The plan worked out the slow way, instrument by instrument, from the same rows."""
-    out: dict[str, set[str]] = {k: set() for k in ("overdue", "d30", "d60", "d90", "later", "never")}
+    """The plan worked out the slow way, instrument by instrument, from the same rows: the core's state,
+    then the traceable ones by display band (0–30, 31–60, 61–90 days, later)."""
+    horizon = load_pack(org.pack_ref).settings.verification_due_soon_days.value
+    keys = ("failed", "expired", "within_30", "within_60", "within_90", "later", "never")
+    out: dict[str, set[str]] = {k: set() for k in keys}
     for inst in Instrument.objects.filter(organization=org, status__in=["in_use", "standby"], archived=False):
-        records = Calibration.objects.filter(instrument=inst, archived=False)
-        last = records.filter(result="pass").order_by("-date", "-id").first()
-        fails = [c.date for c in records.filter(result="fail") if c.date <= today]
-        if last is None or last.valid_until is None:
-            out["never"].add(inst.code)
+        t = trace(list(Calibration.objects.filter(instrument=inst, archived=False)), today)
+        value = state(t, today, horizon)
+        if value in ("failed", "expired", "never"):
+            out[value].add(inst.code)
             continue
-        days = (last.valid_until - today).days
-        if days < 0 or any(d > last.date for d in fails):
-            out["overdue"].add(inst.code)
-        elif days <= 30:
-            out["d30"].add(inst.code)
-        elif days <= 60:
-            out["d60"].add(inst.code)
-        elif days <= 90:
-            out["d90"].add(inst.code)
-        else:
-            out["later"].add(inst.code)
+        until = due_date(t)
+        assert until is not None
+        days = (until - today).days
+        band = (
+            "within_30"
+            if days <= 30
+            else "within_60"
+            if days <= 60
+            else "within_90"
+            if days <= 90
+            else "later"
+        )
+        out[band].add(inst.code)
     return out
 
 
@@ -60,12 +66,12 @@ def test_plan_groups_hold_the_instruments_the_records_say(
 ) -> None:
     today = timezone.localdate()
     expected = expected_groups(org_a, today)
-    assert expected["overdue"] and expected["later"]  # the expectation is not trivially empty
+    assert expected["expired"] and expected["later"]  # the expectation is not trivially empty
     response = login(client, users["officer_a"]).get("/calibration/plan/")
     assert response.status_code == 200
     assert shown_groups(response) == expected
     html = response.content.decode()
-    some_overdue = sorted(expected["overdue"])[0]
+    some_overdue = sorted(expected["expired"])[0]
     assert f'data-code="{some_overdue}"' in html
     assert f'value="{some_overdue}"' in html  # a write role gets checkboxes
     b_codes = set(Instrument.objects.filter(organization=org_b).values_list("code", flat=True))
@@ -96,8 +102,8 @@ def test_plan_month_filter_keeps_what_falls_due_that_month(
 
 
 def _last_pass_valid_until(inst: Instrument) -> date | None:
-    last = Calibration.objects.filter(instrument=inst, result="pass").order_by("-date", "-id").first()
-    return last.valid_until if last else None
+    records = list(Calibration.objects.filter(instrument=inst, archived=False))
+    return due_date(trace(records, timezone.localdate()))
 
 
 def test_plan_bad_month_is_a_field_error_not_a_crash(client: Client, users: dict[str, Any]) -> None:
@@ -229,7 +235,6 @@ def test_bulk_record_refuses_another_organizations_instruments(
 @pytest.mark.parametrize(
     ("over", "message"),
     [
-        ({"valid_until": ""}, "合格记录须填写有效期至"),
         ({"valid_until": "2020-01-01"}, "有效期不能早于检定/校准日期"),
         ({"reason": ""}, "请填写变更原因"),
         ({"instruments": []}, "请至少选择一台器具"),
@@ -243,6 +248,59 @@ def test_bulk_record_says_in_chinese_what_is_wrong_and_writes_nothing(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert Calibration.objects.count() == before
+
+
+def test_a_pass_without_validity_is_valid_for_the_instruments_interval(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """有效期至 left blank: each instrument's own interval (``interval_months``) gives it."""
+    on = timezone.localdate()
+    ks05, wb03 = (Instrument.objects.get(organization=org_a, code=c) for c in ("KS-05", "WB-03"))
+    Instrument.objects.filter(pk=ks05.pk).update(interval_months=6)
+    Instrument.objects.filter(pk=wb03.pk).update(interval_months=12)
+    response = login(client, users["officer_a"]).post(
+        "/calibration/record/", _record_post(["KS-05", "WB-03"], date=on.isoformat(), valid_until="")
+    )
+    assert response.status_code == 302
+    got = {
+        c.instrument.code: c.valid_until
+        for c in Calibration.objects.filter(instrument__in=[ks05, wb03], date=on).select_related("instrument")
+    }
+    assert got == {"KS-05": valid_until_from_interval(on, 6), "WB-03": valid_until_from_interval(on, 12)}
+
+
+def test_a_pass_without_validity_or_interval_is_refused_by_form_and_service(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    Instrument.objects.filter(organization=org_a, code="WB-03").update(interval_months=None)
+    before = Calibration.objects.count()
+    response = login(client, users["officer_a"]).post(
+        "/calibration/record/", _record_post(["WB-03"], valid_until="")
+    )
+    assert response.status_code == 200
+    assert "合格记录须填写有效期至（未登记检定周期：WB-03）" in response.content.decode()
+    with pytest.raises(ValidationError) as exc:
+        record_results(
+            users["officer_a"],
+            org_a,
+            ["WB-03"],
+            kind="verification",
+            on=date(2026, 1, 1),
+            result="pass",
+            valid_until=None,
+            reason="x",
+        )
+    assert "WB-03" in str(exc.value)
+    assert Calibration.objects.count() == before
+
+
+def test_valid_until_from_interval_is_the_day_before_the_same_date_later() -> None:
+    assert valid_until_from_interval(date(2026, 1, 15), 12) == date(2027, 1, 14)
+    assert valid_until_from_interval(date(2026, 1, 31), 1) == date(2026, 2, 27)
+    assert valid_until_from_interval(date(2024, 2, 29), 12) == date(2025, 2, 27)
+    assert valid_until_from_interval(date(2026, 11, 30), 14) == date(2028, 1, 29)
+    with pytest.raises(ValueError, match="positive"):
+        valid_until_from_interval(date(2026, 1, 1), 0)
 
 
 def test_a_failed_result_needs_no_validity(
@@ -281,7 +339,7 @@ def test_pages_need_a_login(client: Client, org_a: Organization) -> None:
         assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_overdue(
+def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_failed(
     client: Client, users: dict[str, Any], org_a: Organization
 ) -> None:
     today = timezone.localdate()
@@ -292,8 +350,8 @@ def test_a_failed_recheck_puts_a_still_valid_instrument_among_the_overdue(
     )
     assert response.status_code == 302
     plan = client.get("/calibration/plan/").context["plan"]
-    overdue = {i.code: i for g in plan.groups if g.key == "overdue" for i in g.items}
-    assert code in overdue and overdue[code].voided
+    overdue = {i.code: i for g in plan.groups if g.key == "failed" for i in g.items}
+    assert code in overdue and overdue[code].voided and overdue[code].state == "failed"
     assert overdue[code].valid_until and overdue[code].valid_until > today  # the old certificate still runs
     assert shown_groups(client.get("/calibration/plan/")) == expected_groups(org_a, today)
 

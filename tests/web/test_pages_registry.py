@@ -21,11 +21,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from carbonmeter.core.traceability import STATES, state, trace
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.accounts.current import SESSION_KEY
 from carbonmeter.web.assessment.models import AssessmentRun
+from carbonmeter.web.assessment.services.run import run_assessment
 from carbonmeter.web.metrology.models import Calibration
-from carbonmeter.web.registry import queries
+from carbonmeter.web.registry import queries, validity
 from carbonmeter.web.registry.models import (
     Attachment,
     Component,
@@ -69,29 +71,15 @@ def get_all_codes(client: Client, **params: str) -> list[str]:
 def expected_due(
     org: Organization, today: date, statuses: tuple[str, ...] | None = None
 ) -> dict[str, set[str]]:
-    """Each instrument's due state, the slow way: its records one by one."""
-    out: dict[str, set[str]] = {s: set() for s in queries.DUE_STATES}
+    """Each instrument's state, the slow way: its records one by one through the core's rule."""
+    horizon = load_pack(org.pack_ref).settings.verification_due_soon_days.value
+    out: dict[str, set[str]] = {s: set() for s in STATES}
     instruments = Instrument.objects.filter(organization=org, archived=False)
     if statuses:
         instruments = instruments.filter(status__in=statuses)
     for inst in instruments:
-        records = list(Calibration.objects.filter(instrument=inst, archived=False).order_by("-date", "-id"))
-        last = next((c for c in records if c.result == "pass"), None)
-        if last is None or last.valid_until is None:
-            out["never"].add(inst.code)
-            continue
-        days = (last.valid_until - today).days
-        voided = any(c.result == "fail" and last.date < c.date <= today for c in records)
-        if days < 0 or voided:
-            out["overdue"].add(inst.code)
-        elif days <= 30:
-            out["due30"].add(inst.code)
-        elif days <= 60:
-            out["due60"].add(inst.code)
-        elif days <= 90:
-            out["due90"].add(inst.code)
-        else:
-            out["ok"].add(inst.code)
+        records = list(Calibration.objects.filter(instrument=inst, archived=False))
+        out[state(trace(records, today), today, horizon)].add(inst.code)
     return out
 
 
@@ -305,12 +293,12 @@ def test_dashboard_due_counts_match_the_records_and_link_to_the_register(
     today = timezone.localdate()
     response = client.get(reverse("dashboard"))
     expected = expected_due(org_a, today, statuses=("in_use",))
-    assert response.context["board"].due == {k: len(v) for k, v in expected.items()}
+    assert response.context["board"].due == {k: len(expected[k]) for k in queries.DUE_CARD_STATES}
     html = response.content.decode()
-    for state in ("overdue", "due30", "due60", "due90", "never"):
-        assert f'href="/instruments/?status=in_use&amp;due={state}"' in html
-    # The link leads to exactly the instruments counted.
-    assert set(get_all_codes(client, status="in_use", due="overdue")) == expected["overdue"]
+    for value in queries.DUE_CARD_STATES:
+        assert f'href="/instruments/?status=in_use&amp;due={value}"' in html
+        # The link leads to exactly the instruments counted.
+        assert set(get_all_codes(client, status="in_use", due=value)) == expected[value]
 
 
 def test_a_verifier_does_not_record_an_assessment_by_looking(
@@ -321,8 +309,8 @@ def test_a_verifier_does_not_record_an_assessment_by_looking(
     assert response.status_code == 200
     assert not AssessmentRun.objects.filter(organization=org_a).exists()
     assert "尚未进行评价" in response.content.decode()
-    in_use = Instrument.objects.filter(organization=org_a, status="in_use").count()
-    assert sum(response.context["board"].due.values()) == in_use  # counted live, without a run
+    expected = expected_due(org_a, timezone.localdate(), statuses=("in_use",))
+    assert response.context["board"].due == {k: len(expected[k]) for k in queries.DUE_CARD_STATES}
 
 
 # --- register ----------------------------------------------------------------------------------------
@@ -423,14 +411,14 @@ def test_register_filters_combine(client: Client, users: dict[str, Any], org_a: 
     assert shown == set(expected.values_list("code", flat=True)) and shown
 
 
-def test_register_due_filter_overdue_contains_wb03_and_matches_the_records(
+def test_register_due_filter_expired_contains_wb03_and_matches_the_records(
     client: Client, users: dict[str, Any], org_a: Organization
 ) -> None:
     login(client, users["officer_a"])
     expected = expected_due(org_a, timezone.localdate())
-    overdue = set(get_all_codes(client, due="overdue"))
-    assert "WB-03" in overdue
-    assert overdue == expected["overdue"]
+    expired = set(get_all_codes(client, due="expired"))
+    assert "WB-03" in expired
+    assert expired == expected["expired"]
 
 
 def test_register_due_states_partition_the_register(
@@ -439,48 +427,66 @@ def test_register_due_states_partition_the_register(
     login(client, users["officer_a"])
     expected = expected_due(org_a, timezone.localdate())
     seen: set[str] = set()
-    for state in queries.DUE_STATES:
-        shown = set(get_all_codes(client, due=state))
-        assert shown == expected[state], state
+    for value in STATES:
+        shown = set(get_all_codes(client, due=value))
+        assert shown == expected[value], value
         assert not shown & seen
         seen |= shown
     assert len(seen) == 169
 
 
-def test_a_later_failed_record_makes_an_instrument_overdue(
+def test_a_later_failed_record_makes_an_instrument_failed(
     client: Client, users: dict[str, Any], org_a: Organization
 ) -> None:
     """ZJ-01 is valid until 2031; a failed verification after its pass voids that (6.3.7)."""
     login(client, users["officer_a"])
     zj01 = Instrument.objects.get(organization=org_a, code="ZJ-01")
-    assert "ZJ-01" not in get_all_codes(client, due="overdue")
+    assert "ZJ-01" not in get_all_codes(client, due="failed")
     fail = Calibration(instrument=zj01, kind="verification", date=timezone.localdate(), result="fail")
     fail._change_reason = "test"
     fail.save()
-    assert "ZJ-01" in get_all_codes(client, due="overdue")
+    assert "ZJ-01" in get_all_codes(client, due="failed")
     html = client.get(reverse("instrument_detail", args=["ZJ-01"])).content.decode()
     assert "复检不合格" in html
     assert "停用" in client.get(reverse("instrument_label", args=["ZJ-01"])).content.decode()
 
 
 @pytest.mark.parametrize(
-    ("days", "state"),
+    ("days", "band"),
     [
-        (-1, "overdue"),
-        (0, "due30"),
-        (30, "due30"),
-        (31, "due60"),
-        (60, "due60"),
-        (61, "due90"),
-        (90, "due90"),
-        (91, "ok"),
+        (-1, None),
+        (0, "within_30"),
+        (30, "within_30"),
+        (31, "within_60"),
+        (60, "within_60"),
+        (61, "within_90"),
+        (90, "within_90"),
+        (91, None),
     ],
 )
-def test_due_bands_at_their_edges(days: int, state: str) -> None:
+def test_due_bands_at_their_edges(days: int, band: str | None) -> None:
     today = date(2026, 1, 15)
-    assert queries.due_state(today + timedelta(days=days), today) == state
-    assert queries.due_state(None, today) == "never"
-    assert queries.due_state(today + timedelta(days=days), today, voided=True) == "overdue"
+    assert validity.band_of(today + timedelta(days=days), today) == band
+    assert validity.band_of(None, today) is None
+
+
+def test_register_band_filter_shows_traceable_instruments_ending_in_the_band(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    login(client, users["officer_a"])
+    today = timezone.localdate()
+    expected = expected_due(org_a, today)
+    traceable = expected["valid"] | expected["due_soon"]
+    seen: set[str] = set()
+    for key, lo, hi in validity.bands():
+        shown = set(get_all_codes(client, due=key))
+        for code in shown:
+            inst = Instrument.objects.get(organization=org_a, code=code)
+            t = trace(list(Calibration.objects.filter(instrument=inst, archived=False)), today)
+            assert t.record is not None and t.record.valid_until is not None
+            assert lo <= (t.record.valid_until - today).days <= hi
+        assert shown <= traceable and not shown & seen
+        seen |= shown
 
 
 def test_register_sorts_by_any_whitelisted_column(
@@ -679,13 +685,12 @@ def test_label_shows_unit_name_asset_state_next_date_and_a_qr_code(
     assert 'data-state="stopped"' in html and "停用" in html  # expired 2025-12-09
 
 
-@pytest.mark.parametrize(
-    ("kind", "state", "word"), [("verification", "qualified", "合格"), ("calibration", "limited", "准用")]
-)
-def test_label_of_an_instrument_verified_today_is_green_or_yellow(
-    client: Client, users: dict[str, Any], org_a: Organization, kind: str, state: str, word: str
+@pytest.mark.parametrize("kind", ["verification", "calibration"])
+def test_label_of_an_instrument_verified_today_is_green(
+    client: Client, users: dict[str, Any], org_a: Organization, kind: str
 ) -> None:
-    """WB-03 expired; a record passed today makes it traceable again: verified → 合格, calibrated → 准用."""
+    """WB-03 expired; a record passed today makes it traceable again: 合格 whether verified or calibrated
+    (a calibration is traceable too; only accuracy below the requirement restricts it)."""
     today = timezone.localdate()
     inst = Instrument.objects.get(organization=org_a, code="WB-03")
     record = Calibration(
@@ -700,24 +705,45 @@ def test_label_of_an_instrument_verified_today_is_green_or_yellow(
     record.save()
     login(client, users["officer_a"])
     html = client.get(reverse("instrument_label", args=["WB-03"])).content.decode()
-    assert f'data-state="{state}"' in html and word in html
+    assert 'data-state="qualified"' in html and "合格" in html
     assert (today + timedelta(days=365)).isoformat() in html
 
 
+def test_label_of_a_traceable_instrument_below_its_accuracy_requirement_is_yellow(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """KS-02 (class 1.0) serves P22.3, which requires 0.5S: traceable, but restricted (准用) once an
+    assessment has judged its accuracy; before any run nothing establishes the restriction."""
+    login(client, users["officer_a"])
+    assert (
+        'data-state="qualified"' in client.get(reverse("instrument_label", args=["KS-02"])).content.decode()
+    )
+    run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    html = client.get(reverse("instrument_label", args=["KS-02"])).content.decode()
+    assert 'data-state="limited"' in html and "准用" in html
+    label = queries.instrument_label(
+        users["officer_a"], Instrument.objects.get(organization=org_a, code="KS-02"), timezone.localdate()
+    )
+    assert label.run is not None and label.standing.state in ("valid", "due_soon")
+
+
 @pytest.mark.parametrize(
-    ("status", "traceable", "by_calibration", "state"),
+    ("status", "value", "accuracy_ok", "label"),
     [
-        ("in_use", True, False, "qualified"),
-        ("standby", True, False, "qualified"),
-        ("in_use", True, True, "limited"),
-        ("in_use", False, False, "stopped"),
-        ("stopped", True, False, "stopped"),
-        ("sealed", True, False, "stopped"),
-        ("scrapped", True, False, "stopped"),
+        ("in_use", "valid", True, "qualified"),
+        ("in_use", "due_soon", None, "qualified"),
+        ("in_use", "valid", False, "limited"),
+        ("in_use", "expired", True, "stopped"),
+        ("in_use", "failed", True, "stopped"),
+        ("in_use", "never", True, "stopped"),
+        ("standby", "valid", True, "stopped"),
+        ("stopped", "valid", True, "stopped"),
+        ("sealed", "valid", True, "stopped"),
+        ("scrapped", "valid", True, "stopped"),
     ],
 )
-def test_label_colour_rule(status: str, traceable: bool, by_calibration: bool, state: str) -> None:
-    assert queries.label_state(status, traceable, by_calibration) == state
+def test_label_colour_rule(status: str, value: str, accuracy_ok: bool | None, label: str) -> None:
+    assert validity.label_state(status, value, accuracy_ok) == label
 
 
 def test_label_qr_code_holds_the_page_url_and_the_asset_number(

@@ -92,6 +92,19 @@ def trace(records: Sequence[R], as_of: date) -> Trace[R]:
     return Trace(False, "expired", record=latest)
 
 
+def valid_until_from_interval(on: date, months: int) -> date:
+    """The last valid day of a pass dated ``on`` with an interval of ``months`` (the instrument's
+    ``interval_months``): the day before the same date ``months`` later (a 12-month verification on
+    2026-01-15 is valid until 2027-01-14).  Where that date does not exist the month's last day stands in
+    for it: 31 January + 1 month → 28 February, so valid until 27 February."""
+    if months <= 0:
+        raise ValueError(f"an interval is a positive number of months, got {months}")
+    index = on.month - 1 + months
+    year, month = on.year + index // 12, index % 12 + 1
+    last_day = (date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return date(year, month, min(on.day, last_day)) - dt.timedelta(days=1)
+
+
 # --- the state people read ------------------------------------------------------------------------------
 
 #: The one vocabulary of an instrument's verification state, shown on every page, the label, the plan,

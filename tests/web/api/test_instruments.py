@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from carbonmeter.core.traceability import TRACEABLE_STATES, state, trace
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.api.pagination import MAX_LIMIT
+from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.metrology.services import calibration_plan
+from carbonmeter.web.registry import queries
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
+from carbonmeter.web.registry.queries import RegisterFilter
 
 
 def _first(org: Organization) -> Instrument:
@@ -159,3 +167,62 @@ def test_a_change_that_changes_nothing_writes_no_history(as_user: Any, org_a: Or
     )
     assert response.status_code == 200
     assert inst.history.count() == before
+
+
+def test_every_instrument_reads_the_same_state_on_every_page_and_in_the_api(
+    as_user: Any, org_a: Organization, users: dict[str, Any]
+) -> None:
+    """Issue 9: the demo's L2-04 read 已过期 on the register, 复检不合格 on the plan, 停用 on its label.
+    Now the API, the register, the instrument page, the plan and the label all give each instrument the
+    core's state (and the label is derived from it)."""
+    today = timezone.localdate()
+    horizon = load_pack(org_a.pack_ref).settings.verification_due_soon_days.value
+    officer = users["officer_a"]
+    # A failure after a still-running pass (the L2-04 case) and a record dated after today.
+    voided, booked = Instrument.objects.filter(organization=org_a, status="in_use").order_by("code")[:2]
+    for inst, on, until, result in (
+        (voided, today - timedelta(days=1), None, "fail"),
+        (booked, today + timedelta(days=5), today + timedelta(days=370), "pass"),
+    ):
+        row = Calibration(instrument=inst, kind="verification", date=on, valid_until=until, result=result)
+        row._change_reason = "test"
+        row.save()
+    core = {
+        i.code: state(
+            trace(list(Calibration.objects.filter(instrument=i, archived=False)), today), today, horizon
+        )
+        for i in Instrument.objects.filter(organization=org_a, archived=False)
+    }
+    assert core[voided.code] == "failed" and len(set(core.values())) >= 4
+    api = {
+        i["code"]: i["state"]
+        for i in as_user("officer_a")
+        .get("/api/instruments", organization=org_a.pk, limit=MAX_LIMIT)
+        .json()["items"]
+    }
+    api |= {
+        i["code"]: i["state"]
+        for i in as_user("officer_a")
+        .get("/api/instruments", organization=org_a.pk, limit=MAX_LIMIT, offset=MAX_LIMIT)
+        .json()["items"]
+    }
+    register = {i.code: i.state for i in queries.register(officer, org_a, RegisterFilter(), today)}
+    plan = {i.code: i.state for g in calibration_plan(officer, org_a, today).groups for i in g.items}
+    assert api == register == core
+    assert plan == {c: s for c, s in core.items() if c in plan} and voided.code in plan
+    for inst in (voided, booked):
+        assert queries.instrument_page(officer, inst, today).standing.state == core[inst.code]
+        label = queries.instrument_label(officer, inst, today)
+        assert (label.state == "stopped") == (
+            core[inst.code] not in TRACEABLE_STATES or inst.status != "in_use"
+        )
+    one = as_user("officer_a").get(f"/api/instruments/{voided.pk}").json()
+    assert (one["state"], one["valid_until"]) == (
+        "failed",
+        register_until(officer, org_a, voided.code, today),
+    )
+
+
+def register_until(user: Any, org: Organization, code: str, today: Any) -> str | None:
+    row: Any = queries.register(user, org, RegisterFilter(q=code), today).get(code=code)
+    return row.valid_until.isoformat() if row.valid_until else None

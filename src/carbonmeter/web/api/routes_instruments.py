@@ -2,10 +2,11 @@
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from carbonmeter.web.accounts.scope import scope_for
+from carbonmeter.web.accounts.scope import readable_orgs, scope_for
 from carbonmeter.web.api import services
 from carbonmeter.web.api.access import of_organization, require_may_add, require_writable, visible
 from carbonmeter.web.api.auth import caller
@@ -19,13 +20,20 @@ from carbonmeter.web.api.params import (
     StatusFilter,
 )
 from carbonmeter.web.api.schemas import InstrumentIn, InstrumentOut, InstrumentPatch
+from carbonmeter.web.registry import validity
 from carbonmeter.web.registry.models import Instrument, Organization
 
 router = Router(tags=["instruments"])
 
 
 def _register(request: HttpRequest) -> QuerySet[Instrument]:
-    return scope_for(caller(request), Instrument).prefetch_related("points")
+    """The caller's instruments with their verification state (``validity.with_state``: the core's rule,
+    each organization's due-soon horizon from its own rule pack)."""
+    user = caller(request)
+    orgs = readable_orgs(user)
+    return validity.with_state(
+        scope_for(user, Instrument), timezone.localdate(), validity.horizons(orgs)
+    ).prefetch_related("points")
 
 
 @router.get("/instruments", response={200: list[InstrumentOut], **READ_ERRORS})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
@@ -36,7 +37,10 @@ from carbonmeter.core.snapshot import (
     Status,
     StreamKind,
 )
+from carbonmeter.core.traceability import State
 from carbonmeter.rules.schema import Row, Severity
+from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry import validity
 
 #: The largest primary key a 64-bit integer column holds; a larger id is a 422, not a database overflow.
 MAX_ID = 2**63 - 1
@@ -162,15 +166,43 @@ class InstrumentOut(Schema):
     interval_months: int | None
     points: list[int] = Field(description="ids of the measuring points the instrument serves")
     updated_at: dt.datetime
+    state: State = Field(
+        description="verification state today (the core's traceability rule, as every page shows it): "
+        "valid 有效, due_soon 即将到期 (within the rule pack's verification_due_soon_days), expired 已过期, "
+        "failed 复检不合格 (a failed record after the last pass), never 无合格记录"
+    )
+    valid_until: dt.date | None = Field(
+        description="end of the covering pass (valid, due_soon) or of the last pass (expired, failed)"
+    )
 
     @staticmethod
     def resolve_organization(obj: Any) -> int:
         return int(obj.organization_id)
 
     @staticmethod
+    def resolve_state(obj: Any) -> str:
+        return str(_standing(obj)[0])
+
+    @staticmethod
+    def resolve_valid_until(obj: Any) -> dt.date | None:
+        until: dt.date | None = _standing(obj)[1]
+        return until
+
+    @staticmethod
     def resolve_points(obj: Any) -> list[int]:
         # ``points`` is prefetched by the routes; archived points are no longer part of the plan.
         return sorted(p.pk for p in obj.points.all() if not p.archived)
+
+
+def _standing(obj: Any) -> tuple[str, dt.date | None]:
+    """The state of an instrument: annotated by the route (``validity.with_state``, one query for a
+    page), or, for one instrument just read or written, its records through the same core rule."""
+    if hasattr(obj, "state") and hasattr(obj, "valid_until"):
+        return obj.state, obj.valid_until
+    records = list(Calibration.objects.filter(instrument=obj, archived=False))
+    s = validity.standing(records, timezone.localdate(), validity.due_soon_days(obj.organization))
+    obj.state, obj.valid_until = s.state, s.valid_until
+    return s.state, s.valid_until
 
 
 class _InstrumentFields(Schema):

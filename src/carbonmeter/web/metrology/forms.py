@@ -75,7 +75,12 @@ class RecordForm(forms.Form):
         initial="pass",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    valid_until = forms.DateField(label=_("有效期至"), required=False, widget=_date_input())
+    valid_until = forms.DateField(
+        label=_("有效期至"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("合格记录留空时按各器具的检定周期计算"),
+    )
     certificate_no = forms.CharField(
         label=_("证书编号（各器具通用）"),
         required=False,
@@ -107,6 +112,7 @@ class RecordForm(forms.Form):
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(i.code, f"{i.code} {i.name}") for i in instruments]
         by_code = {i.code: i for i in instruments}
+        self._by_code = by_code
         self.rows: list[tuple[Instrument, forms.BoundField, forms.BoundField]] = []
         for code in dict.fromkeys(selected):
             if code not in by_code:
@@ -140,10 +146,18 @@ class RecordForm(forms.Form):
         data = super().clean() or {}
         on, valid_until = data.get("date"), data.get("valid_until")
         if data.get("result") == "pass" and on and not valid_until and "valid_until" not in self.errors:
-            self.add_error("valid_until", _("合格记录须填写有效期至"))
+            # Blank: each instrument's interval gives it (the service); one without an interval needs it.
+            missing = [i.code for i in self._chosen(data) if not i.interval_months]
+            if missing:
+                self.add_error(
+                    "valid_until", _("合格记录须填写有效期至（未登记检定周期：%s）") % "、".join(missing)
+                )
         if on and valid_until and valid_until < on:
             self.add_error("valid_until", _("有效期不能早于检定/校准日期"))
         return data
+
+    def _chosen(self, data: dict[str, Any]) -> list[Instrument]:
+        return [self._by_code[c] for c in data.get("instruments", []) if c in self._by_code]
 
     def certificates(self) -> dict[str, Certificate]:
         """Per selected instrument, the certificate number and file typed on its own row."""

@@ -27,6 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from carbonmeter.core.traceability import valid_until_from_interval
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Calibration
@@ -193,14 +194,28 @@ def _check_values(kind: str, on: date, result: str, valid_until: date | None, re
         errors["kind"] = _("请选择检定或校准")
     if result not in dict(Calibration._meta.get_field("result").choices or []):
         errors["result"] = _("请选择合格或不合格")
-    if result == "pass" and valid_until is None:
-        errors["valid_until"] = _("合格记录须填写有效期至")
-    elif valid_until is not None and valid_until < on:
+    if valid_until is not None and valid_until < on:
         errors["valid_until"] = _("有效期不能早于检定/校准日期")
     if not reason.strip():
         errors["reason"] = _("请填写变更原因")
     if errors:
         raise ValidationError(errors)
+
+
+def _validity(
+    instruments: Mapping[str, Instrument], codes: Sequence[str], on: date, result: str, given: date | None
+) -> dict[str, date | None]:
+    """Each record's 有效期至: as given, or for a pass without one, from the instrument's interval
+    (``interval_months``, :func:`valid_until_from_interval`).  A pass for an instrument with no interval
+    needs the date typed in."""
+    if given is not None or result != "pass":
+        return dict.fromkeys(codes, given)
+    missing = [c for c in codes if not instruments[c].interval_months]
+    if missing:
+        raise ValidationError(
+            {"valid_until": _("合格记录须填写有效期至（未登记检定周期：%s）") % "、".join(missing)}
+        )
+    return {c: valid_until_from_interval(on, int(instruments[c].interval_months or 0)) for c in codes}
 
 
 def record_results(
@@ -220,6 +235,9 @@ def record_results(
 ) -> Recorded:
     """One Calibration per instrument, all or none, each with ``reason`` and ``user`` in its history.
 
+    A pass without ``valid_until`` is valid for the instrument's interval (``interval_months``), each
+    instrument its own.
+
     ``certificate_no`` and ``certificate_file`` apply to every instrument unless ``certificates`` gives that
     instrument its own.  A file shared by several records is stored once and referenced by each.
     Raises PermissionDenied without a write role in ``org``; ValidationError (field → Chinese message) for
@@ -235,6 +253,7 @@ def record_results(
     unknown = [c for c in codes if c not in instruments]
     if unknown:
         raise ValidationError({"instruments": _("不是本单位的器具：%s") % "、".join(unknown)})
+    until = _validity(instruments, codes, on, result, valid_until)
     certificates = certificates or {}
     recorded = Recorded()
     shared_name: str | None = None
@@ -245,7 +264,7 @@ def record_results(
                 instrument=instruments[code],
                 kind=kind,
                 date=on,
-                valid_until=valid_until,
+                valid_until=until[code],
                 result=result,
                 certificate_no=own.number or certificate_no,
                 agency=agency,
@@ -277,6 +296,11 @@ class LinkedInstrument:
     instrument: Instrument
     #: The newest run's traceability reason for it (ok / never / expired / voided; "" if not assessed).
     trace: str
+
+    @property
+    def state(self) -> str:
+        """The run's reason in the one state vocabulary (voided → failed); "" when traceable or unassessed."""
+        return {"never": "never", "expired": "expired", "voided": "failed"}.get(self.trace, "")
 
 
 @dataclass(frozen=True)
