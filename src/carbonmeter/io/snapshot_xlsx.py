@@ -19,6 +19,7 @@ import math
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -915,6 +916,7 @@ def _open(path: Path) -> Any:
         OSError,
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
+        zlib.error,
         EOFError,
         ValueError,
         NotImplementedError,
