@@ -338,3 +338,28 @@ def test_json_wrong_early_and_truncated_later_is_exit_2(
     path.write_bytes(b'{\n "rchema":')
     code, _, err = assess(capsys, path)
     assert code == 2 and err.startswith(f"{path}: not valid JSON")
+
+
+def test_an_empty_cell_reference_is_reported(
+    mini_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzz test: ``r=""`` crashed openpyxl's coordinate parser (UnboundLocalError)."""
+    bad = patch(mini_book, tmp_path / "bad.xlsx", INSTRUMENTS, lambda xml: xml.replace('r="C2"', 'r=""'))
+    code, _, err = assess(capsys, bad)
+    assert code == 2 and "碳计量器具 row 2: cell reference '' is not valid" in err
+
+
+def test_a_damaged_compressed_part_is_exit_2(
+    mini_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzz test: a corrupt deflate stream raised zlib.error out of the DOCTYPE check."""
+    data = bytearray(mini_book.read_bytes())
+    with zipfile.ZipFile(mini_book) as book:
+        info = book.getinfo(INSTRUMENTS)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for at in range(start + 5, start + 40, 3):
+        data[at] ^= 0x55
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(bytes(data))
+    code, _, err = assess(capsys, bad)
+    assert code == 2 and f"{bad}: not a readable .xlsx workbook" in err

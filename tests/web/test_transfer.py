@@ -4,14 +4,17 @@ until confirmed, lists every located problem of a bad workbook, and only its upl
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from carbonmeter.io.snapshot_json import parse_json
@@ -188,3 +191,86 @@ def test_not_a_workbook_is_refused_politely(client: Client, users: dict[str, Any
     assert response.status_code == 200 and response.context["preview"].refusal
     garbage = client.post("/transfer/", {"workbook": SimpleUploadedFile("register.xlsx", b"not a zip")})
     assert garbage.context["preview"].problems and not garbage.context["preview"].token
+
+
+def full_width(text: str) -> str:
+    """``text`` as a Chinese input method types it: ASCII letters and digits full-width."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+def test_ids_with_blanks_or_full_width_letters_update_the_existing_rows(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """``'WB-03 '``, ``Ｐ…`` and ``'name '`` imported as new rows beside the old ones (verdict changed)."""
+    login(client, users["officer_a"])
+    book = exported_workbook(client)
+    code = cell_of(book, "碳计量器具", "编号", "WB-03")
+    code.value = "WB-03 "
+    points = book["计量点"]
+    point = points["A2"].value
+    points["A2"] = full_width(point) + "\u3000"
+    register = book["碳计量器具"]
+    refs = next(c for c in register[1] if c.value == "计量点").column
+    linked = [
+        row[refs - 1] for row in register.iter_rows(min_row=2) if point in str(row[refs - 1].value or "")
+    ]
+    for cell in linked:
+        cell.value = str(cell.value).replace(point, full_width(point))
+    people = book["人员"]
+    if people.max_row >= 2:
+        people["A2"] = f"{people['A2'].value} "
+    cell_of(book, "碳计量器具", "器具名称", "WB-04").value = "改过的名称"  # one real change
+    before = row_counts()
+    preview = client.post("/transfer/", {"workbook": upload(book)}).context["preview"]
+    assert preview.problems == [] and preview.refusal == ""
+    assert preview.report.created == {}
+    assert preview.report.updated == {"instruments": ["WB-04"]}
+    client.post("/transfer/confirm/", {"token": preview.token})
+    after = row_counts()
+    grown = {k for k in after if after[k] != before[k]}
+    assert grown == {"registry.HistoricalInstrument"}  # WB-04's new name, nothing created
+    assert Instrument.objects.filter(organization=org_a, code__startswith="WB-03").count() == 1
+
+
+def test_the_preview_shows_old_and_new_per_changed_field(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    login(client, users["officer_a"])
+    book = exported_workbook(client)
+    cell_of(book, "碳计量器具", "器具名称", "WB-03").value = "3#辅料电子汽车衡（改造后）"
+    cell_of(book, "碳计量器具", "状态", "WB-03").value = "停用"
+    response = client.post("/transfer/", {"workbook": upload(book)})
+    [row] = [r for r in response.context["preview"].rows if r.what == "instruments"]
+    [(key, fields)] = row.changes
+    assert key == "WB-03"
+    shown = {(c.label, c.old, c.new) for c in fields}
+    assert ("器具名称", "3#辅料电子汽车衡", "3#辅料电子汽车衡（改造后）") in shown
+    assert ("状态", "在用", "停用") in shown  # terms, not codes
+    html = response.content.decode()
+    assert 'data-changes="instruments"' in html and "<del>3#辅料电子汽车衡</del>" in html
+    assert "→ 3#辅料电子汽车衡（改造后）" in html and "in_use" not in html
+
+
+@pytest.fixture
+def keep_language() -> Iterator[None]:
+    """A request in English leaves English active in the thread; later tests must start in the default."""
+    before = translation.get_language()
+    yield
+    translation.activate(before or settings.LANGUAGE_CODE)
+
+
+@pytest.mark.usefixtures("keep_language")
+def test_problems_are_shown_in_the_pages_language_only(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    login(client, users["officer_a"])
+    book = exported_workbook(client)
+    bad = cell_of(book, "碳计量器具", "状态", "WB-03")
+    bad.value = "坏了"
+    [problem] = client.post("/transfer/", {"workbook": upload(book)}).context["preview"].problems
+    assert problem.reason.startswith("未知选项 '坏了'；可填：") and "unknown term" not in problem.reason
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    [problem] = client.post("/transfer/", {"workbook": upload(book)}).context["preview"].problems
+    assert problem.reason.startswith("unknown term '坏了'; accepted:") and "未知选项" not in problem.reason
+    refusal = client.post("/transfer/", {"workbook": SimpleUploadedFile("r.csv", b"a")}).context["preview"]
+    assert refusal.refusal == "Only .xlsx workbooks can be imported."

@@ -27,6 +27,7 @@ from carbonmeter.core.snapshot import (
     SourceStream,
 )
 from carbonmeter.explain import explain
+from carbonmeter.io.ids import normalize_ids
 from carbonmeter.io.problems import Located, Reason, SnapshotError, located, pointer, quote
 
 _DECODER = msgspec.json.Decoder(Snapshot)
@@ -73,9 +74,11 @@ def partial_integrity(doc: Any) -> list[tuple[str, str]]:
             except msgspec.ValidationError:
                 if isinstance(obj, dict) and isinstance(obj.get("id"), str):
                     left_out.add(obj["id"])
-    stand_in = msgspec.structs.replace(
-        Snapshot(organization=Organization(name="-"), reporting_year=2000, as_of=dt.date(2000, 1, 1)),
-        **{k: tuple(v) for k, v in lists.items()},
+    stand_in = normalize_ids(
+        msgspec.structs.replace(
+            Snapshot(organization=Organization(name="-"), reporting_year=2000, as_of=dt.date(2000, 1, 1)),
+            **{k: tuple(v) for k, v in lists.items()},
+        )
     )
     out = []
     for problem in check_integrity(stand_in):
@@ -96,11 +99,15 @@ def _finite(value: float | None) -> bool:
     return value is None or math.isfinite(value)
 
 
-def numeric_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
-    """Numbers no report can print: a value that is not finite (``1e400`` reads as infinity), and annual
-    emissions whose sum overflows (two streams of 1.7e308), located at the stream where the total breaks.
-    Without this the assessment says ``null`` or ``inf`` for the plant's total instead of refusing the file.
+def value_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
+    """Values the schema lets through but nothing downstream can use, by JSON pointer.
+
+    Numbers no report can print: a value that is not finite (``1e400`` reads as infinity), and annual
+    emissions whose sum overflows (two streams of 1.7e308), located at the stream where the total breaks;
+    without this the assessment says ``null`` or ``inf`` for the plant's total instead of refusing the file.
+    And ids that are blank once normalised (only spaces: :mod:`carbonmeter.io.ids`).
     """
+    yield from _blank_ids(snapshot)
     total = 0.0
     for i, stream in enumerate(snapshot.source_streams):
         if not _finite(stream.annual_emissions_t):
@@ -122,9 +129,23 @@ def numeric_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
                 yield f"/instruments/{i}/components/{j}/mpe_percent", Reason("IMP-16")
 
 
+def _blank_ids(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
+    lists = {
+        "source_streams": snapshot.source_streams,
+        "measuring_points": snapshot.measuring_points,
+        "instruments": snapshot.instruments,
+        "personnel": snapshot.personnel,
+    }
+    for name, items in lists.items():
+        for i, item in enumerate(items):
+            key = "name" if name == "personnel" else "id"
+            if not getattr(item, key):
+                yield f"/{name}/{i}/{key}", Reason("IMP-18")
+
+
 def _checked(snapshot: Snapshot, source: str) -> Snapshot:
     problems: list[Located] = [Located(source, p.pointer, p.message) for p in check_integrity(snapshot)]
-    problems += [Located(source, at, reason) for at, reason in numeric_problems(snapshot)]
+    problems += [Located(source, at, reason) for at, reason in value_problems(snapshot)]
     if problems:
         raise SnapshotError(problems)
     return snapshot
@@ -178,13 +199,13 @@ def decode_json(data: bytes, source: str) -> Snapshot:
             raise _not_json(data, source, exc) from exc
     except RecursionError as exc:
         raise SnapshotError([located(source, "IMP-02", limit=str(sys.getrecursionlimit()))]) from exc
-    return _checked(snapshot, source)
+    return _checked(normalize_ids(snapshot), source)
 
 
 def convert(doc: dict[str, Any]) -> Snapshot:
     """A snapshot from a JSON-like dict (dates may be ``date`` objects); raises :class:`SchemaProblems`."""
     try:
-        return msgspec.convert(doc, Snapshot)
+        return normalize_ids(msgspec.convert(doc, Snapshot))
     except msgspec.ValidationError as exc:
         raise SchemaProblems(_explain(doc, exc)) from exc
 

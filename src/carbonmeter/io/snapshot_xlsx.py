@@ -19,6 +19,7 @@ import math
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +38,9 @@ from carbonmeter.core.snapshot import (
     Snapshot,
 )
 from carbonmeter.core.terms import ENUM_TERMS
+from carbonmeter.io.ids import normalize_id
 from carbonmeter.io.problems import Located, Reason, SnapshotError, located, quote
-from carbonmeter.io.snapshot_schema import SchemaProblems, convert, numeric_problems
+from carbonmeter.io.snapshot_schema import SchemaProblems, convert, value_problems
 from carbonmeter.io.xlsx_cells import EMPTY, BadCell, header_first, refuse_doctype, sheet_rows
 
 # --------------------------------------------------------------------------------------------------------
@@ -72,11 +74,12 @@ BOOLEAN_TERMS: Final[dict[str, bool]] = {
 }
 BOOLEAN_TEXT: Final[dict[bool, str]] = {True: "是", False: "否"}
 
-#: The columns of each list sheet: §2 key → (Chinese header, kind).  A kind is ``text``, ``int``, ``float``,
-#: ``bool``, ``date``, ``refs`` (ids joined by 、) or the name of an enumeration in :data:`ENUM_TERMS`.
+#: The columns of each list sheet: §2 key → (Chinese header, kind).  A kind is ``text``, ``id`` (text read
+#: as an identifier, :func:`~carbonmeter.io.ids.normalize_id`), ``int``, ``float``, ``bool``, ``date``,
+#: ``refs`` (ids joined by 、) or the name of an enumeration in :data:`ENUM_TERMS`.
 COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "碳源流": {
-        "id": ("编号", "text"),
+        "id": ("编号", "id"),
         "name": ("名称", "text"),
         "kind": ("类型", "stream_kind"),
         "method": ("计量方式", "method"),
@@ -84,9 +87,9 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "annual_emissions_t": ("年排放量(tCO2e)", "float"),
     },
     "计量点": {
-        "id": ("编号", "text"),
+        "id": ("编号", "id"),
         "name": ("名称", "text"),
-        "stream": ("碳源流", "text"),
+        "stream": ("碳源流", "id"),
         "role": ("数据类型", "role"),
         "parameter": ("参数", "text"),
         "determination": ("确定方式", "determination"),
@@ -95,7 +98,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "operating_value": ("运行值", "float"),
     },
     "碳计量器具": {
-        "id": ("编号", "text"),
+        "id": ("编号", "id"),
         "name": ("器具名称", "text"),
         "type": ("类型", "text"),
         "model": ("型号规格", "text"),
@@ -118,22 +121,22 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "interval_months": ("检定周期(月)", "int"),
     },
     "器具组成": {
-        "instrument": ("器具编号", "text"),
+        "instrument": ("器具编号", "id"),
         "type": ("组成类型", "text"),
         "accuracy_class": ("准确度等级", "text"),
         "mpe_percent": ("最大允许误差(%)", "float"),
     },
     "检定校准记录": {
-        "instrument": ("器具编号", "text"),
+        "instrument": ("器具编号", "id"),
         "kind": ("方式", "calibration_kind"),
         "date": ("日期", "date"),
         "valid_until": ("有效期至", "date"),
         "result": ("结论", "result"),
-        "certificate_no": ("证书编号", "text"),
+        "certificate_no": ("证书编号", "id"),
         "agency": ("机构", "text"),
     },
     "人员": {
-        "name": ("姓名", "text"),
+        "name": ("姓名", "id"),
         "role": ("岗位", "text"),
         "responsible": ("碳计量负责人", "bool"),
         "certificate_name": ("证书名称", "text"),
@@ -151,7 +154,7 @@ ITEM_COLUMNS: Final[dict[str, tuple[str, str]]] = {"item": ("项目", "text"), "
 #: Its items: §2 key → (Chinese item name, kind).  The item may be named by either.
 ORGANIZATION_ITEMS: Final[dict[str, tuple[str, str]]] = {
     "name": ("单位名称", "text"),
-    "credit_code": ("统一社会信用代码", "text"),
+    "credit_code": ("统一社会信用代码", "id"),
     "industry": ("行业", "text"),
     "key_emission_unit": ("重点排放单位", "bool"),
     "region": ("所属地区", "text"),
@@ -421,9 +424,13 @@ def _parse_date(cell: Any) -> date:
     raise _Unreadable(Reason("IMP-27", {"value": quote(value)}))
 
 
+def _parse_id(cell: Any) -> str:
+    return normalize_id(_parse_text(cell))
+
+
 def _parse_refs(cell: Any) -> list[str]:
     """Ids listed in one cell, separated by 、 or a comma; blanks around them are not part of an id."""
-    parts = (part.strip() for part in _REF_SPLIT.split(_parse_text(cell)))
+    parts = (normalize_id(part) for part in _REF_SPLIT.split(_parse_text(cell)))
     return [part for part in parts if part]
 
 
@@ -437,6 +444,7 @@ def _parse_enum(kind: str, cell: Any) -> str:
 
 _PARSERS: Final[dict[str, Callable[[Any], Any]]] = {
     "text": _parse_text,
+    "id": _parse_id,
     "int": _parse_int,
     "float": _parse_float,
     "bool": _parse_bool,
@@ -908,6 +916,7 @@ def _open(path: Path) -> Any:
         OSError,
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
+        zlib.error,
         EOFError,
         ValueError,
         NotImplementedError,
@@ -933,7 +942,7 @@ def _validate(build: _Build) -> Snapshot:
         raise build.problems.error() from exc
     for problem in check_integrity(snapshot):
         build.problems.add_derived(build.locate(problem.pointer), problem.pointer, problem.message)
-    for at, why in numeric_problems(snapshot):
+    for at, why in value_problems(snapshot):
         build.problems.add(build.locate(at) or _Place("单位信息"), why)
     if build.problems:
         raise build.problems.error()

@@ -20,6 +20,7 @@ are openpyxl internals: constraints.txt pins openpyxl, and ``tests/io/test_xlsx_
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat
 import zipfile
 import zlib
@@ -30,7 +31,7 @@ from typing import Any, Final
 from xml.etree.ElementTree import ParseError, iterparse
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
-from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
@@ -44,6 +45,8 @@ _ROW: Final = f"{{{SHEET_MAIN_NS}}}row"
 _VALUE: Final = f"{{{SHEET_MAIN_NS}}}v"
 _FORMULA: Final = f"{{{SHEET_MAIN_NS}}}f"
 _ERRORS: Final = frozenset({"e"})
+#: A cell reference: column letters (at most XFD, checked after) and a row number.
+_REFERENCE: Final = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 #: Called with (row, column, reason) for a problem of the sheet's structure; 0 means "not known".
 Report = Callable[[int, int, Reason], None]
@@ -161,14 +164,12 @@ def _position(element: Any, row: int, previous: int, report: Report) -> int | No
     ref = element.get("r")
     if ref is None:
         return previous + 1
-    try:
-        at_row, column = coordinate_to_tuple(ref)
-    except (ValueError, TypeError, KeyError):
+    parts = _REFERENCE.fullmatch(ref)
+    column = column_index_from_string(parts.group(1)) if parts else 0
+    if parts is None or not 1 <= column <= MAX_COLUMN:
         report(row, 0, Reason("IMP-09", {"ref": quote(ref)}))
         return None
-    if not 1 <= column <= MAX_COLUMN:
-        report(row, 0, Reason("IMP-09", {"ref": quote(ref)}))
-        return None
+    at_row = int(parts.group(2))
     if at_row != row:
         report(row, column, Reason("IMP-11", {"ref": quote(ref), "row": str(row)}))
         return None

@@ -19,17 +19,30 @@ from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import models as rm
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an updated row: the model field's name (or ``points`` / ``components``), old and new."""
+
+    field: str
+    old: Any
+    new: Any
+
+
 @dataclass
 class ImportReport:
     created: dict[str, list[str]] = field(default_factory=dict)
     updated: dict[str, list[str]] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    #: For each updated row (list → key), what changed in it: the preview shows old → new per field.
+    diffs: dict[str, dict[str, list[FieldChange]]] = field(default_factory=dict)
 
-    def add(self, what: str, key: str, outcome: str) -> None:
+    def add(self, what: str, key: str, outcome: str, diff: list[FieldChange] | None = None) -> None:
         if outcome == "unchanged":
             self.unchanged[what] = self.unchanged.get(what, 0) + 1
         else:
             getattr(self, outcome).setdefault(what, []).append(key)
+        if outcome == "updated" and diff:
+            self.diffs.setdefault(what, {})[key] = list(diff)
 
     @property
     def changes(self) -> int:
@@ -43,8 +56,15 @@ class _DryRun(Exception):
     pass
 
 
-def _upsert(model: type[B], match: dict[str, Any], values: dict[str, Any], reason: str) -> tuple[B, str]:
-    """Create or update one row; history gets ``reason``. Returns the row and created/updated/unchanged."""
+def _upsert(
+    model: type[B],
+    match: dict[str, Any],
+    values: dict[str, Any],
+    reason: str,
+    diff: list[FieldChange] | None = None,
+) -> tuple[B, str]:
+    """Create or update one row; history gets ``reason``. Returns the row and created/updated/unchanged;
+    an update's old and new values go to ``diff`` when one is given."""
     row = model._default_manager.filter(**match).first()
     if row is None:
         row = model(**match, **values)
@@ -56,6 +76,8 @@ def _upsert(model: type[B], match: dict[str, Any], values: dict[str, Any], reaso
         changed["archived"] = False
     if not changed:
         return row, "unchanged"
+    if diff is not None:
+        diff += [FieldChange(k, getattr(row, k), v) for k, v in changed.items()]
     for k, v in changed.items():
         setattr(row, k, v)
     row._change_reason = reason
@@ -63,7 +85,9 @@ def _upsert(model: type[B], match: dict[str, Any], values: dict[str, Any], reaso
     return row, "updated"
 
 
-def _organization(s: snap.Snapshot, reason: str) -> tuple[rm.Organization, str]:
+def _organization(
+    s: snap.Snapshot, reason: str, diff: list[FieldChange] | None = None
+) -> tuple[rm.Organization, str]:
     o = s.organization
     values = {
         "name": o.name,
@@ -76,7 +100,7 @@ def _organization(s: snap.Snapshot, reason: str) -> tuple[rm.Organization, str]:
     # A blank industry or region in a file means "not given": it must not clear what the registry knows
     # (a blank region would hide the organization from its regulator).
     values = {k: v for k, v in values.items() if v != ""}
-    return _upsert(rm.Organization, {"credit_code": o.credit_code}, values, reason)
+    return _upsert(rm.Organization, {"credit_code": o.credit_code}, values, reason, diff)
 
 
 def _instrument_values(i: snap.Instrument) -> dict[str, Any]:
@@ -125,10 +149,12 @@ def _sync_components(inst: rm.Instrument, wanted: tuple[snap.Component, ...], re
 
 
 def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organization:
-    org, outcome = _organization(s, reason)
-    report.add("organization", org.credit_code, outcome)
+    diff: list[FieldChange] = []
+    org, outcome = _organization(s, reason, diff)
+    report.add("organization", org.credit_code, outcome, diff)
     streams = {}
     for st in s.source_streams:
+        diff = []
         streams[st.id], outcome = _upsert(
             rm.SourceStream,
             {"organization": org, "code": st.id},
@@ -141,10 +167,12 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "extra": st.extra,
             },
             reason,
+            diff,
         )
-        report.add("source_streams", st.id, outcome)
+        report.add("source_streams", st.id, outcome, diff)
     points = {}
     for p in s.measuring_points:
+        diff = []
         points[p.id], outcome = _upsert(
             rm.MeasuringPoint,
             {"organization": org, "code": p.id},
@@ -160,22 +188,29 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "extra": p.extra,
             },
             reason,
+            diff,
         )
-        report.add("measuring_points", p.id, outcome)
+        report.add("measuring_points", p.id, outcome, diff)
     instruments = {}
     for i in s.instruments:
+        diff = []
         inst, outcome = _upsert(
-            rm.Instrument, {"organization": org, "code": i.id}, _instrument_values(i), reason
+            rm.Instrument, {"organization": org, "code": i.id}, _instrument_values(i), reason, diff
         )
         wanted = {points[ref].pk for ref in i.points}
-        if set(inst.points.values_list("pk", flat=True)) != wanted:
+        had = dict(inst.points.values_list("pk", "code"))
+        if set(had) != wanted:
             inst.points.set(wanted)
             outcome = "updated" if outcome == "unchanged" else outcome
-        if _sync_components(inst, i.components, reason) and outcome == "unchanged":
-            outcome = "updated"
+            diff.append(FieldChange("points", sorted(had.values()), sorted(i.points)))
+        old_components = [c.type for c in rm.Component.objects.filter(instrument=inst, archived=False)]
+        if _sync_components(inst, i.components, reason):
+            outcome = "updated" if outcome == "unchanged" else outcome
+            diff.append(FieldChange("components", old_components, [c.type for c in i.components]))
         instruments[i.id] = inst
-        report.add("instruments", i.id, outcome)
+        report.add("instruments", i.id, outcome, diff)
     for c in s.calibrations:
+        diff = []
         _, outcome = _upsert(
             Calibration,
             {
@@ -186,14 +221,17 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
             },
             {"valid_until": c.valid_until, "result": c.result, "agency": c.agency, "extra": c.extra},
             reason,
+            diff,
         )
-        report.add("calibrations", f"{c.instrument} {c.date}", outcome)
+        report.add("calibrations", f"{c.instrument} {c.date}", outcome, diff)
     for person in s.personnel:
+        diff = []
         row, outcome = _upsert(
             rm.Person,
             {"organization": org, "name": person.name},
             {"role": person.role, "responsible": person.responsible, "extra": person.extra},
             reason,
+            diff,
         )
         for cert in person.certificates:
             _upsert(
@@ -202,15 +240,17 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 {"valid_until": cert.valid_until, "extra": cert.extra},
                 reason,
             )
-        report.add("personnel", person.name, outcome)
+        report.add("personnel", person.name, outcome, diff)
     for d in s.documents:
+        diff = []
         _, outcome = _upsert(
             rm.ManagementDocument,
             {"organization": org, "kind": d.kind, "title": d.title},
             {"approved": d.approved, "extra": d.extra},
             reason,
+            diff,
         )
-        report.add("documents", d.title or d.kind, outcome)
+        report.add("documents", d.title or d.kind, outcome, diff)
     return org
 
 

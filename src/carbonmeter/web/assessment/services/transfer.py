@@ -37,7 +37,7 @@ from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.services.snapshot import build_snapshot
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import models as rm
-from carbonmeter.web.registry.services import ImportReport, import_snapshot
+from carbonmeter.web.registry.services import FieldChange, ImportReport, import_snapshot
 
 #: Session key: token → {"user": pk, "org": pk, "filename": name} of the previews awaiting confirmation.
 PENDING_KEY: Final = "carbonmeter_pending_imports"
@@ -160,6 +160,58 @@ def _problem(found: Located, path: Path, filename: str) -> Problem:
     )
 
 
+#: The model each list of the report writes, for the names and terms of its fields.
+REPORT_MODELS: Final[dict[str, type[Any]]] = {
+    "organization": rm.Organization,
+    "source_streams": rm.SourceStream,
+    "measuring_points": rm.MeasuringPoint,
+    "instruments": rm.Instrument,
+    "calibrations": Calibration,
+    "personnel": rm.Person,
+    "documents": rm.ManagementDocument,
+}
+_COMPONENTS_LABEL: Final = _("器具组成")
+
+
+@dataclass(frozen=True)
+class ShownChange:
+    """One changed field as the preview shows it: the field's name, old → new, in the page's words."""
+
+    label: str
+    old: str
+    new: str
+
+
+def _shown_value(model: type[Any], name: str, value: Any) -> str:
+    """A field's value as a person reads it: terms not codes, 是/否, ids of related rows, ISO dates."""
+    if value is None or value == "" or value == {} or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "code"):
+        return str(value.code)
+    try:
+        choices = dict(model._meta.get_field(name).flatchoices)
+    except Exception:  # not a model field (points, components): shown as it is
+        choices = {}
+    return str(choices.get(value, value))
+
+
+def _shown(model: type[Any], change: FieldChange) -> ShownChange:
+    if change.field == "components":
+        label = str(_COMPONENTS_LABEL)
+    else:
+        label = str(model._meta.get_field(change.field).verbose_name)
+    old, new = (_shown_value(model, change.field, v) for v in (change.old, change.new))
+    return ShownChange(label, old, new)
+
+
 @dataclass(frozen=True)
 class ReportRow:
     what: str
@@ -167,20 +219,30 @@ class ReportRow:
     created: list[str]
     updated: list[str]
     unchanged: int
+    #: Per updated row (its key), what changes in it, old → new.
+    changes: list[tuple[str, list[ShownChange]]] = field(default_factory=list)
 
 
 def report_rows(report: ImportReport) -> list[ReportRow]:
     """The import report as one row per list, in workbook order, for the preview and the confirmation."""
-    return [
-        ReportRow(
-            what,
-            label,
-            report.created.get(what, []),
-            report.updated.get(what, []),
-            report.unchanged.get(what, 0),
+    rows = []
+    for what, label in REPORT_LISTS:
+        model = REPORT_MODELS[what]
+        changes = report.diffs.get(what, {})
+        rows.append(
+            ReportRow(
+                what,
+                label,
+                report.created.get(what, []),
+                report.updated.get(what, []),
+                report.unchanged.get(what, 0),
+                [
+                    (key, [_shown(model, c) for c in changes.get(key, [])])
+                    for key in report.updated.get(what, [])
+                ],
+            )
         )
-        for what, label in REPORT_LISTS
-    ]
+    return rows
 
 
 @dataclass
