@@ -268,7 +268,7 @@ def test_sigterm_stores_the_qos0_messages_already_received(installation: Install
             "1000",
             "--interval",
             "600",
-        ],  # fmt: skip
+        ],
         env=installation.env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
