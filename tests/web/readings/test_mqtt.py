@@ -11,7 +11,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import signal
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -26,7 +30,7 @@ from carbonmeter.readings.model import Code, Quarantine
 from carbonmeter.web.readings.models import IngestRun, PointProfile, QuarantinedRow
 from carbonmeter.web.readings.mqtt import Options, Stats, Subscriber, payload_rows, topic_parts
 from carbonmeter.web.registry.models import Organization
-from tests.web.readings.conftest import make_profile
+from tests.web.readings.conftest import CREDIT, ROOT, Installation, make_profile
 
 BROKER = ("127.0.0.1", 1883)
 YEAR = 2025
@@ -243,3 +247,57 @@ def test_a_bad_message_sent_again_is_the_same_quarantined_row(
     assert [r.rows_quarantined for r in runs] == [2, 2]
     assert QuarantinedRow.objects.filter(organization=org_a).count() == 2
     assert {q.run_id for q in QuarantinedRow.objects.filter(organization=org_a)} == {runs[0].pk}
+
+
+def test_sigterm_stores_the_qos0_messages_already_received(installation: Installation) -> None:
+    """A real ``manage.py mqtt_subscribe`` and the real broker: QoS 0 messages are never sent again, so
+    those received before SIGTERM once vanished with the process. Now they are stored, and it exits 0."""
+    root = f"cmtest-{uuid.uuid4().hex[:10]}"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "mqtt_subscribe",
+            "--topic",
+            f"{root}/+/+",
+            "--clean-session",
+            "--client-id",
+            f"carbonmeter-test-{uuid.uuid4().hex[:8]}",
+            "--batch-size",
+            "1000",
+            "--interval",
+            "600",
+        ],
+        env=installation.env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until subscribed (or the process ends)
+        assert line.startswith("subscribed to"), line + (proc.stderr.read() if proc.stderr else "")
+
+        async def publish() -> None:
+            async with aiomqtt.Client(*BROKER, identifier=f"pub-{uuid.uuid4().hex[:8]}") as client:
+                for h in range(3):
+                    payload = json.dumps({"ts": f"{YEAR}-01-07 0{h}:00", "value": 1.0 + h, "unit": "t"})
+                    await client.publish(f"{root}/{CREDIT}/P1", payload.encode(), qos=0)
+
+        asyncio.run(publish())
+        time.sleep(1.0)  # delivered on the loopback in milliseconds; the subscriber now holds them
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "3 messages, 3 rows" in out
+    stored = installation.python(
+        "from carbonmeter.web.readings.models import IngestRun\n"
+        "print([(r.source, r.rows_total, r.rows_accepted) for r in IngestRun.objects.all()])"
+    )
+    assert stored.strip() == "[('mqtt', 3, 3)]"

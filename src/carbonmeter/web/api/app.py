@@ -27,10 +27,16 @@ allows. A row the caller may not read is answered 404, as if it did not exist.
 
 
 class CarbonmeterAPI(NinjaAPI):
-    """NinjaAPI whose operation ids are the view names (``list_instruments``), for readable client code."""
+    """NinjaAPI whose operation ids are the view names (``list_instruments``), for readable client code.
 
-    def get_operation_id(self, operation: Operation) -> str:
+    django-ninja 1.7 takes the id from ``get_openapi_operation_id`` (module path and name,
+    ``carbonmeter_web_api_routes_instruments_list_instruments``), which changes whenever a view moves
+    between modules: the id a generated client calls must be the operation's name alone, and stable."""
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
         return operation.view_func.__name__
+
+    get_operation_id = get_openapi_operation_id  # the name earlier django-ninja versions called
 
 
 api = CarbonmeterAPI(

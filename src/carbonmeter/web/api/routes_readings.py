@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, P, QueryEx, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, Strict, StringConstraints
 from pydantic.functional_validators import AfterValidator
 
 from carbonmeter.readings.ingest import IngestError
@@ -35,6 +35,16 @@ router = Router(tags=["readings"])
 
 #: Readings per request; a larger load is several requests (or a file through ``carbonmeter ingest``).
 MAX_ROWS = 10_000
+#: Cells of a reading (:class:`ReadingIn`) and the longest text a cell holds.
+_CELLS, _CELL_CHARS = 8, 100
+#: Bytes of the largest reading the schema admits, written as JSON in UTF-8: per cell its key (at most 13
+#: characters, quoted, a colon and a comma: 16 bytes), its text at 3 bytes a character (Chinese) and quotes.
+ROW_BYTES = _CELLS * (16 + _CELL_CHARS * 3 + 4) + 4
+#: The largest body ``POST /readings/batch`` reads: ``MAX_ROWS`` of the largest readings and the other
+#: fields. Django's 2.5 MB default refused a schema-valid batch of 10,000 short rows (with a 500); a body
+#: beyond this is answered 413. (``\\u`` escapes take 6 bytes a character: a client sending escaped
+#: Chinese in every cell sends fewer rows per request.)
+MAX_BODY_BYTES = MAX_ROWS * ROW_BYTES + 4096
 
 
 def _no_nul(value: str) -> str:
@@ -46,7 +56,7 @@ def _no_nul(value: str) -> str:
 Cell = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
 Text300 = Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)]
 Text500 = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
-FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+FiniteNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
 
 class ReadingIn(Schema):
@@ -72,7 +82,7 @@ class BatchIn(Schema):
     organization: Id
     rows: list[ReadingIn] = Field(min_length=1, max_length=MAX_ROWS)
     filename: Text300 = Field("", description="a name for the submission, shown in the report")
-    corrects: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+    corrects: Annotated[int, Strict(), Field(ge=1, le=MAX_ID)] | None = Field(
         None, description="seq of the batch this one corrects (needs a reason)"
     )
     reason: Text500 = Field("", description="why: required for a correction")
@@ -229,7 +239,8 @@ def _report(user: Any, run: IngestRun) -> IngestRun:
 @router.post("/readings/batch", response={201: RunReportOut, **WRITE_ERRORS})
 def submit_batch(request: HttpRequest, payload: BatchIn) -> Status[IngestRun]:
     """Validate and store readings as one batch; the answer is the run's report (201 even when every row
-    was quarantined or already stored: the submission itself was received and recorded)."""
+    was quarantined or already stored: the submission itself was received and recorded). A body over
+    ``MAX_BODY_BYTES`` (about 25 MB: 10,000 readings of the longest cells) is answered 413."""
     user = caller(request)
     org = visible(user, Organization, payload.organization)
     require_may_add(user, IngestRun, org)

@@ -19,7 +19,10 @@ from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -61,8 +64,19 @@ def _in_range(day: dt.date) -> dt.date:
     return day
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Day = Annotated[dt.date, AfterValidator(_in_range)]
+def _date_text(value: Any) -> Any:
+    """A date arrives as ISO text (the schema says ``format: date``); pydantic's lax mode would also take
+    a number as seconds since 1970, so ``"as_of": 0`` became 1970-01-01. Refused instead."""
+    if isinstance(value, str) or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    raise ValueError("a date is written as text, YYYY-MM-DD")
+
+
+#: Strict where the schema says integer, number or boolean: pydantic's lax mode takes ``"5"`` and ``5.0``
+#: as an integer, ``"yes"`` and ``1`` as a boolean, ``true`` and ``"5"`` as a number. The body is JSON, so
+#: a client sends the JSON type the document names or gets a 422 saying which field.
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+Day = Annotated[dt.date, BeforeValidator(_date_text), AfterValidator(_in_range)]
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_no_nul)
 ]
@@ -76,9 +90,9 @@ Search = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nu
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)
 ]
-Percent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
-PositiveFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Months = Annotated[int, Field(ge=1, le=1200)]
+Percent = Annotated[float, Strict(), Field(gt=0, le=100, allow_inf_nan=False)]
+PositiveFinite = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+Months = Annotated[int, Strict(), Field(ge=1, le=1200)]
 
 
 class ErrorOut(Schema):
@@ -223,9 +237,9 @@ class _InstrumentFields(Schema):
     mpe_abs: PositiveFinite | None = None
     mpe_abs_unit: Text20 = ""
     status: Status = "in_use"
-    portable: bool = False
-    smart: bool = False
-    seal_intact: bool | None = None
+    portable: StrictBool = False
+    smart: StrictBool = False
+    seal_intact: StrictBool | None = None
     ownership: Ownership = "own"
     traceability_basis: Text100 = ""
     interval_months: Months | None = None

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 DEFAULT_TOPIC: Final = "carbonmeter/+/+"
 #: The payload keys that become cells; anything else in an object is ignored (and logged once per run).
 PAYLOAD_KEYS: Final = ("quantity", "ts", "value", "unit", "sample_id", "analyzed_at", "laboratory")
+#: Seconds without a message that end the draining on stop.
+DRAIN_QUIET: Final = 0.3
 #: Characters of a bad payload quoted in its reason (the quarantined row keeps all of it).
 SHOWN: Final = 200
 
@@ -197,6 +199,18 @@ class Subscriber:
         self._buffers: dict[int, _Buffer] = {}
         self._orgs: dict[str, int] = {}
         self._client: aiomqtt.Client | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[aiomqtt.Message | None] | None = None
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Stop soon, from any thread or a signal handler (SIGTERM): stop subscribing, take every message
+        already received, flush them all and return. A QoS 0 message is never redelivered, so one that
+        arrived must be stored before the process ends; QoS 1 ones are then acknowledged, not redelivered."""
+        self._stopping = True
+        loop, queue = self._loop, self._queue
+        if loop is not None and queue is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(queue.put_nowait, None)
 
     async def run(self) -> Stats:
         """Subscribe, buffer and flush until cancelled or a bound (messages, duration) is reached; flush
@@ -213,16 +227,18 @@ class Subscriber:
         # Acknowledge a message only once its batch is committed (see the module docstring).
         client._client.manual_ack_set(True)
         self._client = client
+        self._loop = asyncio.get_running_loop()
         started = time.monotonic()
         try:
             async with client:
                 await client.subscribe(o.topic, qos=1)
                 log.info("subscribed to %s on %s:%s", o.topic, o.host, o.port)
-                queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue()
+                queue: asyncio.Queue[aiomqtt.Message | None] = asyncio.Queue()
+                self._queue = queue
                 pump = asyncio.create_task(self._pump(client, queue))
                 self.ready.set()
                 try:
-                    while not self._done(started):
+                    while not self._done(started) and not self._stopping:
                         # Waiting on our own queue, not on the client's iterator: a timed-out
                         # ``Queue.get`` never swallows a message that arrived at that instant.
                         try:
@@ -234,15 +250,39 @@ class Subscriber:
                         elif pump.done():
                             pump.result()  # the connection is gone: raise its error
                         await self._flush_due()
+                    if self._stopping:
+                        await self._drain(client, queue, pump)
                     await self._flush_all()
                 finally:
                     pump.cancel()
         finally:
             self._client = None
+            self._queue = None
         return self.stats
 
+    async def _drain(
+        self,
+        client: aiomqtt.Client,
+        queue: asyncio.Queue[aiomqtt.Message | None],
+        pump: asyncio.Task[None],
+    ) -> None:
+        """On :meth:`stop`: unsubscribe (the broker's UNSUBACK follows every message it sent before), then
+        take what is still queued, until the queue stays empty for a moment."""
+        if not pump.done():
+            try:
+                await asyncio.wait_for(client.unsubscribe(self.options.topic), 5)
+            except (TimeoutError, aiomqtt.MqttError):
+                log.warning("MQTT: no answer to unsubscribing; taking what was received")
+        while True:
+            try:
+                message = await asyncio.wait_for(queue.get(), DRAIN_QUIET)
+            except TimeoutError:
+                return
+            if message is not None:
+                await self._take(message)
+
     @staticmethod
-    async def _pump(client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message]) -> None:
+    async def _pump(client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message | None]) -> None:
         async for message in client.messages:
             await queue.put(message)
 

@@ -2,13 +2,16 @@
 
 Runs until stopped (a service unit restarts it); ``--max-messages`` / ``--duration`` bound a run, for a
 catch-up or a test.  The broker's password comes from ``CARBONMETER_MQTT_PASSWORD`` so it is not visible in
-the process list.  See :mod:`carbonmeter.web.readings.mqtt` for batching, acknowledgement and what happens to
+the process list.  SIGTERM (or Ctrl-C) stops it cleanly: what was received is stored first.
+See :mod:`carbonmeter.web.readings.mqtt` for batching, acknowledgement and what happens to
 bad payloads and unknown organizations.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -66,12 +69,31 @@ class Command(BaseCommand):
             max_messages=opts["max_messages"],
             duration=opts["duration"],
         )
+        subscriber = Subscriber(options)
+
+        def stop(signum: int, _frame: Any) -> None:
+            # A service manager stops us with SIGTERM: store what was received (QoS 0 messages are never
+            # sent again), then exit 0.
+            subscriber.stop()
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            stats = async_to_sync(self._run)(options)
+            stats = async_to_sync(self._run)(subscriber)
         except OSError as e:
             raise CommandError(f"MQTT broker {options.host}:{options.port}: {e}") from e
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         self.stdout.write(stats.summary())
 
-    @staticmethod
-    async def _run(options: Options) -> Any:
-        return await Subscriber(options).run()
+    async def _run(self, subscriber: Subscriber) -> Any:
+        async def announce() -> None:
+            await subscriber.ready.wait()
+            self.stdout.write(f"subscribed to {subscriber.options.topic}")
+            self.stdout.flush()
+
+        announcing = asyncio.create_task(announce())
+        try:
+            return await subscriber.run()
+        finally:
+            announcing.cancel()
