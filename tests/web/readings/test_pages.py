@@ -137,6 +137,25 @@ def test_the_same_file_twice_is_stored_once(
     assert f"批次 #{first.batch.seq}" in html
 
 
+def test_the_run_and_ledger_pages_show_the_chain_head(
+    client: Client, users: dict[str, Any], org_a: Organization, profiles: Any
+) -> None:
+    """Issue 9: the chain's end is shown where people can write it down (and check it later with
+    ``ledger verify --expect-head``): on every ingest report, a repeat included, and on the ledger page."""
+    login(client, users["clerk_a"])
+    rows = hourly(COAL, date(YEAR, 1, 3), 2, 8.0)
+    first = upload(client, csv_file(rows))
+    repeat = upload(client, csv_file(rows, "again.csv"))
+    head = first.batch.chain_hash
+    count = ReadingBatch.objects.count()
+    for run in (first, repeat):
+        html = client.get(f"/readings/runs/{run.pk}/").content.decode()
+        assert f'id="chain-head" data-batches="{count}" data-head="{head}"' in html
+        assert f"数据链：{count} 个批次，链头 #{first.batch.seq}" in html
+    ledger = client.get("/readings/ledger/", {"year": YEAR}).content.decode()
+    assert f'data-batches="{count}" data-head="{head}"' in ledger
+
+
 def test_xlsx_with_chinese_headers_and_parquet_are_read(
     client: Client, users: dict[str, Any], profiles: Any
 ) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -56,7 +57,9 @@ def hit(key: str, now: datetime | None = None) -> int:
                     row = LoginThrottle(key=key, count=1, window_ends=now + window)
                     row._change_reason = "login attempt"
                     row.save()
-            except IntegrityError:
+            except (IntegrityError, ValidationError):
+                # another attempt inserted the row first: the unique key refused ours (in the database,
+                # or already in full_clean's uniqueness check when the other row was committed)
                 rows.update(count=F("count") + 1, updated_at=now)
         return int(rows.values_list("count", flat=True).get())
 
