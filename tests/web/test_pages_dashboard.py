@@ -193,3 +193,27 @@ def test_every_row_and_clause_links_to_its_place_on_the_run_page(
             assert page.status_code == 200
             pages[path] = page.content.decode()
         assert f'id="{anchor}"' in pages[path], f"{href}: no element with that id on the run page"
+
+
+# --- the register's cached table ---------------------------------------------------------------------
+
+
+def test_the_register_shows_a_change_at_once_though_its_table_is_cached(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    login(client, users["officer_a"])
+    inst = instrument_of(org_a)
+    client.get(reverse("register"))
+    assert "page" not in client.get(reverse("register")).context  # the second view's table: from the cache
+    row = re.compile(rf'<tr data-code="{re.escape(inst.code)}">.*?</tr>', re.S)
+    inst.location = "缓存之后的新地点"
+    inst._change_reason = "test"
+    inst.save()
+    shown = row.search(client.get(reverse("register")).content.decode())
+    assert shown is not None and "缓存之后的新地点" in shown[0]
+    # A change of links alone (the import's points.set()) writes no history entry, and still shows.
+    other = org_a.measuringpoint_set.exclude(instruments=inst).order_by("code").first()
+    assert other is not None
+    inst.points.add(other)
+    shown = row.search(client.get(reverse("register")).content.decode())
+    assert shown is not None and other.code in shown[0]
