@@ -57,6 +57,8 @@ def test_dashboard_says_when_it_was_assessed_and_how_many_days_ago(
     when = timezone.localtime(three_days_ago).strftime("%Y-%m-%d %H:%M")
     assert f"评价于 {when}（3 天前）" in html
     assert 'data-age-days="3"' in html
+    client.cookies["django_language"] = "en"
+    assert f"Assessed {when} (3 days ago)" in dashboard(client)[1]
 
 
 def test_an_admin_edit_makes_the_assessment_stale_and_a_new_run_makes_it_fresh(
@@ -78,6 +80,10 @@ def test_an_admin_edit_makes_the_assessment_stale_and_a_new_run_makes_it_fresh(
     assert latest is not None and board.changed_at == latest.history_date
     assert "cm-stale" in html and "已过时" in html
     assert "本次评价之后登记信息已有变更" in html
+    client.cookies["django_language"] = "en"
+    english = dashboard(client)[1]
+    assert "The registry has changed since this assessment" in english and "Out of date" in english
+    client.cookies["django_language"] = "zh-hans"
     # Those who may record a run are offered one at today's date; it makes the dashboard fresh again.
     assert 'action="/assessments/"' in html
     today = timezone.localdate().isoformat()
