@@ -57,6 +57,8 @@ def test_dashboard_says_when_it_was_assessed_and_how_many_days_ago(
     when = timezone.localtime(three_days_ago).strftime("%Y-%m-%d %H:%M")
     assert f"评价于 {when}（3 天前）" in html
     assert 'data-age-days="3"' in html
+    client.cookies["django_language"] = "en"
+    assert f"Assessed {when} (3 days ago)" in dashboard(client)[1]
 
 
 def test_an_admin_edit_makes_the_assessment_stale_and_a_new_run_makes_it_fresh(
@@ -78,6 +80,10 @@ def test_an_admin_edit_makes_the_assessment_stale_and_a_new_run_makes_it_fresh(
     assert latest is not None and board.changed_at == latest.history_date
     assert "cm-stale" in html and "已过时" in html
     assert "本次评价之后登记信息已有变更" in html
+    client.cookies["django_language"] = "en"
+    english = dashboard(client)[1]
+    assert "The registry has changed since this assessment" in english and "Out of date" in english
+    client.cookies["django_language"] = "zh-hans"
     # Those who may record a run are offered one at today's date; it makes the dashboard fresh again.
     assert 'action="/assessments/"' in html
     today = timezone.localdate().isoformat()
@@ -193,3 +199,27 @@ def test_every_row_and_clause_links_to_its_place_on_the_run_page(
             assert page.status_code == 200
             pages[path] = page.content.decode()
         assert f'id="{anchor}"' in pages[path], f"{href}: no element with that id on the run page"
+
+
+# --- the register's cached table ---------------------------------------------------------------------
+
+
+def test_the_register_shows_a_change_at_once_though_its_table_is_cached(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    login(client, users["officer_a"])
+    inst = instrument_of(org_a)
+    client.get(reverse("register"))
+    assert "page" not in client.get(reverse("register")).context  # the second view's table: from the cache
+    row = re.compile(rf'<tr data-code="{re.escape(inst.code)}">.*?</tr>', re.S)
+    inst.location = "缓存之后的新地点"
+    inst._change_reason = "test"
+    inst.save()
+    shown = row.search(client.get(reverse("register")).content.decode())
+    assert shown is not None and "缓存之后的新地点" in shown[0]
+    # A change of links alone (the import's points.set()) writes no history entry, and still shows.
+    other = org_a.measuringpoint_set.exclude(instruments=inst).order_by("code").first()
+    assert other is not None
+    inst.points.add(other)
+    shown = row.search(client.get(reverse("register")).content.decode())
+    assert shown is not None and other.code in shown[0]

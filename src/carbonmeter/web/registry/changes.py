@@ -11,8 +11,9 @@ are the change log, and no second log or signal is needed.  Two questions are as
   time), or None: the dashboard marks its assessment stale when there is one.
 
 The reminders log (:class:`~carbonmeter.web.metrology.models.Notification`) is not registry data and is not
-tracked.  Known gap: the import links an instrument to its points with ``points.set()``, which writes no
-history entry when nothing else of the instrument changed, so a change of links alone is not seen here.
+tracked.  The import links an instrument to its points with ``points.set()``, which writes no history entry
+when nothing else of the instrument changed: :func:`version` also counts the links, so cached figures see
+such a change, but :func:`changed_after` (which needs a time) does not.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.db import connection
 from django.db.models import Model
 
 from carbonmeter.web.base import BaseModel
+from carbonmeter.web.registry.models import Instrument
 
 #: Apps whose rows make up the registry an assessment reads.
 APPS: Final = ("registry", "metrology")
@@ -50,13 +52,18 @@ def tracked() -> tuple[tuple[type[Model], str], ...]:
 
 
 def version() -> str:
-    """A token of the whole registry's state: the newest history time of every tracked table.
+    """A token of the whole registry's state: the newest history time of every tracked table, and the
+    count and newest id of the instrument–point links.
 
-    One statement of one ``MAX`` per table, each answered from the ``history_date`` index, so it costs
-    about as much as a primary-key lookup whatever the size of the registry.
+    One statement: each ``MAX`` is answered from an index, so it costs about as much as a primary-key
+    lookup whatever the size of the registry; the links' ``COUNT`` reads one index.
     """
     quote = connection.ops.quote_name
     parts = [f"(SELECT MAX({quote('history_date')}) FROM {quote(h._meta.db_table)})" for h, _ in tracked()]
+    # Links of instruments to points have no history of their own (see the module's note): their count and
+    # newest id change with every link added or removed.
+    links = quote(Instrument.points.through._meta.db_table)
+    parts += [f"(SELECT COUNT(*) FROM {links})", f"(SELECT MAX({quote('id')}) FROM {links})"]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}")
         row = cursor.fetchone()

@@ -131,10 +131,20 @@ def register(user: Any, org: Organization, f: RegisterFilter, today: date) -> Qu
     return qs.prefetch_related(Prefetch("points", queryset=points)).order_by(*ordering(f.sort))
 
 
-def instrument_types(user: Any, org: Organization) -> list[str]:
-    """The instrument types present in the organization, for the type filter."""
-    qs = scope_for(user, Instrument).filter(organization=org).exclude(type="")
-    return list(qs.order_by("type").values_list("type", flat=True).distinct())
+def instrument_types(user: Any, org: Organization, version: str | None = None) -> list[str]:
+    """The instrument types present in the organization, for the type filter.
+
+    With ``version`` (:func:`carbonmeter.web.registry.changes.version`) the list is kept in the cache
+    until the registry changes: it reads every instrument of the organization.
+    """
+    key = f"cm:types:{org.pk}:{version}"
+    types: list[str] | None = cache.get(key) if version else None
+    if types is None:
+        qs = scope_for(user, Instrument).filter(organization=org).exclude(type="")
+        types = list(qs.order_by("type").values_list("type", flat=True).distinct())
+        if version:
+            cache.set(key, types, DASHBOARD_CACHE_SECONDS)
+    return types
 
 
 # --- the dashboard -----------------------------------------------------------------------------------

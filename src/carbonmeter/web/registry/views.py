@@ -14,6 +14,7 @@ each download goes through a view that finds the row in the user's scope first.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from pathlib import PurePath
 from typing import Any, Final
@@ -22,11 +23,13 @@ from urllib.parse import urlencode
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -43,7 +46,7 @@ from carbonmeter.web.accounts.models import ROLES
 from carbonmeter.web.accounts.scope import readable_orgs, role_in, scope_for
 from carbonmeter.web.assessment.services.run import run_assessment
 from carbonmeter.web.metrology.models import Calibration
-from carbonmeter.web.registry import queries
+from carbonmeter.web.registry import changes, queries
 from carbonmeter.web.registry.forms import (
     DUE_CHOICES,
     PAGE_SIZE,
@@ -142,29 +145,59 @@ def _wants_table(request: HttpRequest) -> bool:
     )
 
 
+#: How long a rendered register table is kept at most (any change to the registry replaces it sooner).
+TABLE_CACHE_SECONDS: Final = 3600
+
+
+def _table_key(request: HttpRequest, org_pk: int, state: str, partial: bool) -> str:
+    """The cache key of one rendered register table: the organization, the state of its registry, today,
+    the language and the exact query (its links repeat the query's parameters)."""
+    query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
+    parts = (org_pk, state, timezone.localdate().isoformat(), get_language(), partial, query)
+    return "cm:register:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 @login_required
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
-    """The instrument register (一览表, Table B.1): filter, search, sort, 50 rows a page."""
+    """The instrument register (一览表, Table B.1): filter, search, sort, 50 rows a page.
+
+    The rendered table is kept in the cache under the state of the registry
+    (:func:`carbonmeter.web.registry.changes.version`), today and the query, so a table is built once
+    after each change rather than on every view; any save, import or admin edit makes the next view
+    build it again.
+    """
     org = current_org(request)
-    form = RegisterFilterForm(request.GET, types=queries.instrument_types(request.user, org))
+    state = changes.version()
+    form = RegisterFilterForm(request.GET, types=queries.instrument_types(request.user, org, state))
     form.is_valid()
     wanted = form.to_filter()
-    rows = queries.register(request.user, org, wanted, timezone.localdate())
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     partial = _wants_table(request)
-    context = {
-        "org": org,
-        "form": form,
-        "page": page,
-        "sort": wanted.sort,
-        "columns": _columns(wanted.sort),
-        "filtered": any((wanted.q, wanted.status, wanted.type, wanted.due)),
-        "partial": partial,
-        "table_target": TABLE_TARGET,
-    }
-    template = "registry/_register_table.html" if partial else "registry/register.html"
-    response = render(request, template, context)
+    key = _table_key(request, org.pk, state, partial)
+    table = cache.get(key)
+    if table is None:
+        rows = queries.register(request.user, org, wanted, timezone.localdate())
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        table_context = {
+            "page": page,
+            "sort": wanted.sort,
+            "columns": _columns(wanted.sort),
+            "filtered": any((wanted.q, wanted.status, wanted.type, wanted.due)),
+            "partial": partial,
+        }
+        table = render_to_string("registry/_register_table.html", table_context, request)
+        cache.set(key, table, TABLE_CACHE_SECONDS)
+    if partial:
+        response = HttpResponse(table)
+    else:
+        context = {
+            "org": org,
+            "form": form,
+            "sort": wanted.sort,
+            "table": mark_safe(table),  # our own template's output
+            "table_target": TABLE_TARGET,
+        }
+        response = render(request, "registry/register.html", context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
