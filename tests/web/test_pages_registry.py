@@ -655,6 +655,33 @@ def test_instrument_page_shows_who_changed_what_and_why(
     assert "test fixture" in history  # the import that created it is listed too
 
 
+def test_instrument_page_shows_a_change_of_its_json_extra_readably(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: re-importing the demo filled ``extra`` of every instrument, and the history diff of that JSON
+    field crashed every instrument page (``unhashable type: 'dict'``).  The change is shown key by key."""
+    inst = Instrument.objects.get(organization=org_a, code="WB-03")
+    inst.extra = {"area": "辅料进厂", "loop": ["A", "B"], "depth": {"m": 2}}
+    inst._change_reason = "补充其他信息"
+    inst.save()
+    inst.extra = {"area": "窑灰外运", "loop": ["A", "B"], "new": True}
+    inst._change_reason = "更正区域"
+    inst.save()
+    login(client, users["officer_a"])
+    response = client.get(reverse("instrument_detail", args=["WB-03"]))
+    assert response.status_code == 200
+    history = response.content.decode()
+    history = history[history.index("变更记录") :]
+    changed = re.findall(
+        r'<li><span class="fw-semibold">([^<]*)</span>：<del[^>]*>([^<]*)</del> → <ins>([^<]*)</ins>', history
+    )
+    assert ("其他信息 · area", "辅料进厂", "窑灰外运") in changed
+    assert ("其他信息 · depth", "m：2", "—") in changed
+    assert ("其他信息 · new", "—", "✓") in changed
+    assert ("其他信息 · loop", "—", "A、B") in changed  # the first change: from {} to the three keys
+    assert not any("{" in old + new for _, old, new in changed)
+
+
 def test_instrument_page_warns_when_a_scanned_label_belongs_to_another_asset(
     client: Client, users: dict[str, Any]
 ) -> None:

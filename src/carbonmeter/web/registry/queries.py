@@ -355,15 +355,41 @@ HISTORY_SHOWN: Final = 100
 _HISTORY_HIDDEN: Final = frozenset({"id", "created_at", "updated_at", "organization"})
 
 
-def _shown(inst: Instrument, name: str, value: Any) -> str:
-    """A history value as the page shows it: choice labels, ✓/✗ for booleans, "—" for blanks."""
-    if value in (None, ""):
+def _plain(value: Any) -> str:
+    """A stored value as text a person reads: "—" for blanks, ✓/✗ for booleans, a list joined by 、, a
+    mapping as ``key：value`` pairs (JSON fields hold data from the user's own workbook, never braces)."""
+    if value in (None, "", [], {}):
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"
-    fld = inst._meta.get_field(name)
-    choices = dict(getattr(fld, "choices", None) or ())
-    return str(choices.get(value, value))
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_plain(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, list | tuple):
+        return "、".join(_plain(v) for v in value)
+    return str(value)
+
+
+def _shown(inst: Instrument, name: str, value: Any) -> str:
+    """A history value as the page shows it: choice labels, ✓/✗ for booleans, "—" for blanks, JSON values
+    as text (a dict or list is not hashable, so it never goes near the choices)."""
+    if isinstance(value, dict | list):
+        return _plain(value)
+    choices = dict(getattr(inst._meta.get_field(name), "choices", None) or ())
+    return _plain(choices.get(value, value))
+
+
+def _field_changes(inst: Instrument, name: str, old: Any, new: Any) -> list[dict[str, str]]:
+    """One line per changed field; a JSON mapping (``extra``) one line per changed key, so a re-import
+    that adds a column shows that column and not the whole mapping twice."""
+    label = str(getattr(inst._meta.get_field(name), "verbose_name", name))
+    if isinstance(old, dict | None) and isinstance(new, dict | None) and (old or new):
+        before, after = old or {}, new or {}
+        return [
+            {"field": f"{label} · {key}", "old": _plain(before.get(key)), "new": _plain(after.get(key))}
+            for key in sorted(before.keys() | after.keys())
+            if before.get(key) != after.get(key)
+        ]
+    return [{"field": label, "old": _shown(inst, name, old), "new": _shown(inst, name, new)}]
 
 
 def change_history(inst: Instrument) -> list[dict[str, Any]]:
@@ -378,15 +404,8 @@ def change_history(inst: Instrument) -> list[dict[str, Any]]:
         if old is not None:
             delta = new.diff_against(old)
             for c in delta.changes:
-                if c.field in _HISTORY_HIDDEN:
-                    continue
-                changes.append(
-                    {
-                        "field": str(getattr(inst._meta.get_field(c.field), "verbose_name", c.field)),
-                        "old": _shown(inst, c.field, c.old),
-                        "new": _shown(inst, c.field, c.new),
-                    }
-                )
+                if c.field not in _HISTORY_HIDDEN:
+                    changes += _field_changes(inst, c.field, c.old, c.new)
         out.append(
             {
                 "when": new.history_date,
