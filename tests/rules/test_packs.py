@@ -216,3 +216,12 @@ def test_a_missing_table_a1_row_is_an_error() -> None:
 def test_unknown_pack_name_lists_the_known_ones() -> None:
     with pytest.raises(PackError, match="known: cq-part1, jjf2309-2025"):
         load_pack("cq-part9")
+
+
+@pytest.mark.parametrize("ref", ["cq-part1", "jjf2309-2025"])
+def test_due_soon_horizon_is_a_pack_value_with_its_provenance(ref: str) -> None:
+    """Every page's 即将到期 (due soon) comes from here, not from code; neither standard sets it, so it is a
+    provisional design choice, said so in its note."""
+    horizon = load_pack(ref).settings.verification_due_soon_days
+    assert (horizon.value, horizon.tag) == (30, "provisional")
+    assert "design choice" in (horizon.note or "")
