@@ -231,3 +231,12 @@ def test_a_pack_yaml_cannot_build_is_a_problem_not_a_crash(text: str, reason: st
     with pytest.raises(PackError) as caught:
         parse_pack(text.encode("utf-8"), "bad.yaml")
     assert str(caught.value).startswith(f"bad.yaml: (top): {reason}")
+
+
+@pytest.mark.parametrize("ref", ["cq-part1", "jjf2309-2025"])
+def test_due_soon_horizon_is_a_pack_value_with_its_provenance(ref: str) -> None:
+    """Every page's 即将到期 (due soon) comes from here, not from code; neither standard sets it, so it is a
+    provisional design choice, said so in its note."""
+    horizon = load_pack(ref).settings.verification_due_soon_days
+    assert (horizon.value, horizon.tag) == (30, "provisional")
+    assert "design choice" in (horizon.note or "")
