@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from carbonmeter.readings.model import Kind, quantities
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.readings.models import CounterEvent, PointProfile
 from carbonmeter.web.registry.models import MeasuringPoint, Organization
 
@@ -121,6 +122,7 @@ def totals(
         end=end,
         profiles=tables["profiles"],
         events=tables["events"],
+        max_wrap_fraction=max_wrap_fraction(org),
     )
     rows: list[dict[str, Any]] = aggregate.to_arrow(expr).to_pylist()
     return rows
@@ -148,9 +150,17 @@ def stream_totals(
         end=end,
         profiles=tables["profiles"],
         events=tables["events"],
+        max_wrap_fraction=max_wrap_fraction(org),
     )
     rows: list[dict[str, Any]] = aggregate.to_arrow(expr).to_pylist()
     return rows
+
+
+def max_wrap_fraction(org: Organization) -> float:
+    """The organization's rule pack's plausible-wrap share of a totalizer's modulus."""
+    value = load_pack(org.pack_ref).settings.counter_max_wrap_fraction.value
+    assert value is not None  # the pack schema requires it
+    return float(value)
 
 
 def _period(period: str) -> Literal["day", "month", "year"]:
