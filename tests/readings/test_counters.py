@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from carbonmeter.readings.counters import CounterEvent, apportion, deltas, period_totals
 from carbonmeter.readings.series import LOCAL, UTC, Row, Sample, as_rows, samples
+from carbonmeter.rules.loader import load_pack
 
 T0 = dt.datetime(2025, 1, 31, 0, 0, tzinfo=LOCAL)
+#: The rule pack's plausible-wrap share (settings.counter_max_wrap_fraction).
+WRAP = float(load_pack("cq-part1").settings.counter_max_wrap_fraction.value or 0)
 
 
 def hourly(*values: float, start: dt.datetime = T0) -> list[Sample]:
@@ -41,7 +44,7 @@ def test_plausible_wrap_at_the_modulus_is_a_rollover() -> None:
 
 def test_implausible_wrap_is_a_decrease_not_a_rollover() -> None:
     # 400 000 -> 100 000 on a 1 000 000 register would be a 700 000 wrap: not plausible.
-    r = deltas(hourly(400_000, 100_000, 100_010), modulus=1_000_000)
+    r = deltas(hourly(400_000, 100_000, 100_010), modulus=1_000_000, max_wrap_fraction=WRAP)
     assert r.deltas[0].flag == "decrease"
     assert not r.deltas[0].counted
     assert r.total == 10
@@ -159,9 +162,26 @@ def test_period_totals_show_excluded_decreases_apart() -> None:
     jan31, feb1 = totals[dt.date(2025, 1, 31)], totals[dt.date(2025, 2, 1)]
     assert jan31.total == pytest.approx(30)
     assert feb1.total == pytest.approx(4)
-    # The decrease (40 -> 5 over 23:00-01:00) is split as shown, never counted.
-    assert jan31.excluded == pytest.approx(-17.5) and feb1.excluded == pytest.approx(-17.5)
-    assert jan31.decreases == 1 and feb1.decreases == 1
+    # The decrease (40 -> 5 over 23:00-01:00) starts on the 31st: shown there, never counted.
+    assert jan31.excluded == pytest.approx(-35) and jan31.decreases == 1
+    assert feb1.excluded == 0 and feb1.decreases == 0
+
+
+def test_a_delta_over_midnight_belongs_to_the_day_it_starts_in() -> None:
+    """The ledger's rule (aggregate.totals): the whole delta of 22:00 → 02:00 is counted on the 31st, and
+    ``spanning`` says how much of that day's total ran past its midnight."""
+    r = deltas([Sample(at(21), 0), Sample(at(22), 1), Sample(at(26), 9), Sample(at(27), 10)])
+    totals = {t.period: t for t in period_totals(r, "day")}
+    jan31, feb1 = totals[dt.date(2025, 1, 31)], totals[dt.date(2025, 2, 1)]
+    assert (jan31.total, jan31.spanning) == (pytest.approx(9), pytest.approx(8))
+    assert (feb1.total, feb1.spanning) == (pytest.approx(1), 0)
+
+
+def test_without_a_wrap_share_any_wrap_within_the_modulus_is_a_rollover() -> None:
+    r = deltas(hourly(400_000, 100_000), modulus=1_000_000)
+    assert r.deltas[0].flag == "rollover" and r.deltas[0].delta == 700_000
+    with pytest.raises(ValueError, match="max_wrap_fraction"):
+        deltas(hourly(1, 2), modulus=10, max_wrap_fraction=1.5)
 
 
 # --- properties --------------------------------------------------------------------------------------

@@ -69,6 +69,29 @@ def test_retention_and_cems_fraction_are_range_checked(tmp_path: Path) -> None:
         load_pack(str(path))
 
 
+@pytest.mark.parametrize("ref", ["cq-part1", "jjf2309-2025"])
+def test_counter_wrap_and_low_availability_are_pack_values(ref: str) -> None:
+    """Formerly literals in code (readings/counters.py, web/readings/xlsx.py): pinned here with their tag."""
+    settings = load_pack(ref).settings
+    assert settings.counter_max_wrap_fraction.value == 0.5
+    assert settings.readings_low_availability.value == 0.9
+    assert {settings.counter_max_wrap_fraction.tag, settings.readings_low_availability.tag} == {"provisional"}
+
+
+@pytest.mark.parametrize("name", ["counter_max_wrap_fraction", "readings_low_availability"])
+@pytest.mark.parametrize("bad", ["0", "1.5", "-0.1"])
+def test_counter_wrap_and_low_availability_are_range_checked(tmp_path: Path, name: str, bad: str) -> None:
+    text = CQ_FILE.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith(f"  {name}: {{value: "))
+    value = line.split("value: ", 1)[1].split(",", 1)[0]
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        text.replace(f"{name}: {{value: {value},", f"{name}: {{value: {bad},", 1), encoding="utf-8"
+    )
+    with pytest.raises(PackError, match=name):
+        load_pack(str(path))
+
+
 def test_jjf_differs_only_in_the_two_percent_thresholds() -> None:
     cq, jjf = load_pack("cq-part1"), load_pack("jjf2309-2025")
     assert jjf.category_thresholds.minor_share.value == 0.02

@@ -157,6 +157,7 @@ def totals(
     interval_quantities: Collection[str] = INTERVAL_QUANTITIES,
     totalizer_quantities: Collection[str] = TOTALIZER_QUANTITIES,
     use_sums: bool = True,
+    max_wrap_fraction: float | None = None,
 ) -> ir.Table:
     """Totals per point, quantity and local calendar period, as an Ibis expression.
 
@@ -178,6 +179,10 @@ def totals(
     sums (each file's span, the partitions holding totalizers, the newest batch, which bounds what the
     expression reads) and, where files overlap, one on their day sums (which batches need their rows).
     ``use_sums=False`` reads every row; both give the same result (tests hold them to it).
+
+    ``max_wrap_fraction`` is the rule pack's ``settings.counter_max_wrap_fraction``: a totalizer drop is
+    a rollover only if the wrapped delta is at most that share of the modulus (None: any wrap into
+    ``[0, modulus]``), as :func:`carbonmeter.readings.counters.deltas` judges it.
     """
     if period not in ("day", "month", "year"):
         raise ValueError(f"period must be 'day', 'month' or 'year', not {period!r}")
@@ -208,7 +213,7 @@ def totals(
     summed = _sums_of(source) if use_sums and valid is None else None
     if summed is None:
         out = _interval_totals(interval, period, valid).union(
-            _totalizer_totals(counters, period, prof, evts, valid)
+            _totalizer_totals(counters, period, prof, evts, valid, max_wrap_fraction)
         )
     else:
         day_sums = _DaySums(summed, interval, totalizer_quantities, quantities)
@@ -216,7 +221,7 @@ def totals(
         # totalizers are differenced row by row, but only in the partitions the sums say hold them
         if day_sums.counter_partitions:
             counters.partitions, counters.newest = day_sums.counter_partitions, day_sums.newest
-            out = out.union(_totalizer_totals(counters, period, prof, evts, valid))
+            out = out.union(_totalizer_totals(counters, period, prof, evts, valid, max_wrap_fraction))
     if lo is not None:
         out = out.filter(out.period_start >= lo)
     if hi is not None:
@@ -237,6 +242,7 @@ def stream_totals(
     validity: SideTable | None = None,
     interval_quantities: Collection[str] = INTERVAL_QUANTITIES,
     totalizer_quantities: Collection[str] = TOTALIZER_QUANTITIES,
+    max_wrap_fraction: float | None = None,
 ) -> ir.Table:
     """Totals per source stream, quantity and period: the point totals of :func:`totals` summed over the
     points the ``streams`` mapping (``org, point, stream``) assigns to each stream.
@@ -262,6 +268,7 @@ def stream_totals(
         validity=validity,
         interval_quantities=interval_quantities,
         totalizer_quantities=totalizer_quantities,
+        max_wrap_fraction=max_wrap_fraction,
     )
     joined = per_point.join(mapping, ["org", "point"])
     metrics: dict[str, ir.Value] = {
@@ -706,6 +713,7 @@ def _totalizer_totals(
     prof: ir.Table | None,
     events: ir.Table | None,
     valid: ir.Table | None,
+    max_wrap_fraction: float | None = None,
 ) -> ir.Table:
     """Difference totalizer registers per point (rollover, counter events, decreases; module docstring)."""
     t = latest_batch(source().select("org", "point", "quantity", "ts", "value", "batch")).drop("batch")
@@ -749,7 +757,10 @@ def _totalizer_totals(
     else:
         t = t.mutate(_modulus=ibis.null("float64"))
     raw = t.value - t._prev
-    delta = ibis.cases((raw >= 0, raw), (t._modulus.notnull(), raw + t._modulus), else_=ibis.null("float64"))
+    wrapped = raw + t._modulus
+    cap = t._modulus if max_wrap_fraction is None else t._modulus * max_wrap_fraction
+    plausible = t._modulus.notnull() & (wrapped >= 0) & (wrapped <= cap)
+    delta = ibis.cases((raw >= 0, raw), (plausible, wrapped), else_=ibis.null("float64"))
     t = t.mutate(
         _delta=delta,
         period_start=period_of_day(local_day(t._prev_ts), period),

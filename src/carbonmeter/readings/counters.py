@@ -5,7 +5,9 @@ be told from the data plus what people recorded:
 
 * the register **rolled over** at its modulus (a 6-digit register after 999 999): the delta is
   ``value + modulus - previous``, but only when that wrap is *plausible* (the wrapped delta is at most
-  ``max_wrap_fraction`` of the modulus — a register that drops from 400 000 to 100 000 did not wrap);
+  ``max_wrap_fraction`` of the modulus — a register that drops from 400 000 to 100 000 did not wrap; the
+  share is the rule pack's ``settings.counter_max_wrap_fraction``; without it any wrap into ``[0, modulus]``
+  is taken);
 * a **recorded event** (reset, or meter replacement) lies between the two readings: the delta is
   ``(old_end - previous) + (value - new_start)`` — the old register up to its end reading, the new one from
   its start reading (several events in one interval chain the same way);
@@ -18,8 +20,9 @@ An event at instant *t* applies to the interval ``(previous.ts, value.ts]``: a r
 *t* is read from the register after the event.  Events outside the readings' span change nothing and are
 returned as unused, never dropped silently.
 
-:func:`apportion` splits a delta that spans several Asia/Shanghai days/months/years linearly by time, so the
-consumption behind a gap over midnight or a month end is never shifted into the next period.
+Period totals (:func:`period_totals`) count each delta in the period its interval *starts* in, as the
+ledger's aggregation does, so every page gives the same day, month and year totals. :func:`apportion`
+splits a delta linearly by time over the periods it spans, to show how a gap over midnight would divide.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def _step(
     value: float,
     modulus: float | None,
     tolerance: float,
-    max_wrap_fraction: float,
+    max_wrap_fraction: float | None,
 ) -> tuple[float, DeltaFlag]:
     """The delta of one register segment read from ``ref`` to ``value``, with how it was obtained."""
     raw = value - ref
@@ -107,7 +110,7 @@ def _step(
         return 0.0, "noise"
     if modulus is not None:
         wrapped = raw + modulus
-        if 0 <= wrapped <= max_wrap_fraction * modulus:
+        if 0 <= wrapped <= (1.0 if max_wrap_fraction is None else max_wrap_fraction) * modulus:
             return wrapped, "rollover"
     return raw, "decrease"
 
@@ -118,7 +121,7 @@ def deltas(
     modulus: float | None = None,
     events: Sequence[CounterEvent] = (),
     tolerance: float = 0.0,
-    max_wrap_fraction: float = 0.5,
+    max_wrap_fraction: float | None = None,
 ) -> CounterResult:
     """Interval deltas of one point's register readings (sorted by ``ts``, no two at the same instant).
 
@@ -129,7 +132,7 @@ def deltas(
         raise ValueError(f"modulus must be positive, got {modulus}")
     if tolerance < 0:
         raise ValueError(f"tolerance must not be negative, got {tolerance}")
-    if not 0 < max_wrap_fraction <= 1:
+    if max_wrap_fraction is not None and not 0 < max_wrap_fraction <= 1:
         raise ValueError(f"max_wrap_fraction must be in (0, 1], got {max_wrap_fraction}")
     for a, b in itertools.pairwise(readings):
         if b.ts <= a.ts:
@@ -238,38 +241,45 @@ def apportion(delta: Delta, period: Period) -> tuple[Share, ...]:
 
 
 class PeriodTotal(Struct, frozen=True, kw_only=True):
-    """Consumption of one period from counted deltas, with what was apportioned in and what was left out."""
+    """Consumption of one period from counted deltas, with what was left out.
+
+    A delta belongs to the period its interval **starts** in (the earlier reading's Asia/Shanghai period),
+    whole — the rule the ledger's aggregation (:func:`carbonmeter.readings.aggregate.totals`) follows, so
+    the data-quality page and the ledger give the same day totals. A delta over a gap that crosses the
+    period's end is counted where it starts; ``spanning`` says how much of the total that is.
+    """
 
     period: dt.date
     total: float
-    #: The part of ``total`` that came from deltas split across periods.
-    apportioned: float
-    #: Deltas (or their shares) counted here that crossed a recorded event or a rollover.
+    #: The part of ``total`` from deltas whose interval runs past the period's end (a gap over midnight).
+    spanning: float
+    #: Deltas counted here that crossed a recorded event or a rollover.
     across_events: int
     rollovers: int
-    #: Sum of the excluded decreases' shares in this period (negative), and how many touch it.
+    #: Sum of the excluded decreases starting in this period (negative), and how many there are.
     excluded: float
     decreases: int
 
 
 def period_totals(result: CounterResult, period: Period) -> tuple[PeriodTotal, ...]:
-    """Totals per Asia/Shanghai period, in period order; excluded decreases are shown, not summed in."""
-    shares: dict[dt.date, list[Share]] = {}
+    """Totals per Asia/Shanghai period, in period order, each delta in the period its interval starts in;
+    excluded decreases are shown, not summed in."""
+    by_period: dict[dt.date, list[Delta]] = {}
     for delta in result.deltas:
-        for share in apportion(delta, period):
-            shares.setdefault(share.period, []).append(share)
+        by_period.setdefault(period_key(delta.start, period), []).append(delta)
     out: list[PeriodTotal] = []
-    for key in sorted(shares):
-        counted = [s for s in shares[key] if s.delta_flag != "decrease"]
-        excluded = [s for s in shares[key] if s.delta_flag == "decrease"]
+    for key in sorted(by_period):
+        end = period_span(key, period).end
+        counted = [d for d in by_period[key] if d.counted]
+        excluded = [d for d in by_period[key] if not d.counted]
         out.append(
             PeriodTotal(
                 period=key,
-                total=math.fsum(s.value for s in counted),
-                apportioned=math.fsum(s.value for s in counted if s.flag == "apportioned"),
-                across_events=sum(s.delta_flag == "across_event" for s in counted),
-                rollovers=sum(s.delta_flag == "rollover" for s in counted),
-                excluded=math.fsum(s.value for s in excluded),
+                total=math.fsum(d.delta for d in counted),
+                spanning=math.fsum(d.delta for d in counted if d.end > end),
+                across_events=sum(d.flag == "across_event" for d in counted),
+                rollovers=sum(d.flag == "rollover" for d in counted),
+                excluded=math.fsum(d.delta for d in excluded),
                 decreases=len(excluded),
             )
         )

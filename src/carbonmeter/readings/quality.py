@@ -114,6 +114,8 @@ class PointSetup:
     default_value: float | None = None
     default_source: str = ""
     counter_modulus: float | None = None
+    #: The rule pack's plausible-wrap share of the modulus (``settings.counter_max_wrap_fraction``).
+    max_wrap_fraction: float | None = None
     events: tuple[RecordedEvent, ...] = ()
     #: The profile instrument's calibration records; None: the profile names no instrument.
     records: tuple[validity.CalibrationLike, ...] | None = None
@@ -208,7 +210,8 @@ class DayRow:
     across_events: int = 0
     decreases: int = 0
     excluded: float = 0.0
-    apportioned: float = 0.0
+    #: Totalizers: the part of ``measured`` from deltas over a gap that runs past the day's end.
+    spanning: float = 0.0
     valid_hours: int = 0
     insufficient_hours: int = 0
     co2_t: float | None = None
@@ -495,7 +498,12 @@ def day_totals(
 ) -> tuple[counters.CounterResult, dict[dt.date, counters.PeriodTotal]]:
     """A totalizer's deltas and its day totals in ``judged`` (``readings`` include the neighbours just
     outside it): each delta counted in the day its interval starts in."""
-    result = counters.deltas(readings, modulus=setup.counter_modulus, events=usable_events(setup.events))
+    result = counters.deltas(
+        readings,
+        modulus=setup.counter_modulus,
+        events=usable_events(setup.events),
+        max_wrap_fraction=setup.max_wrap_fraction,
+    )
     totals = {
         t.period: t
         for t in counters.period_totals(result, "day")
@@ -847,7 +855,7 @@ def _days(
                     "across_events": t.across_events,
                     "decreases": t.decreases,
                     "excluded": t.excluded,
-                    "apportioned": t.apportioned,
+                    "spanning": t.spanning,
                 }
         if cems_summary is not None:
             day_hours = hours.get(day, [])

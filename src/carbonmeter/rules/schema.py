@@ -154,8 +154,17 @@ class Settings(Strict, frozen=True, kw_only=True):
     data_retention_years: Tagged[int]
     #: CEMS hourly means: an hour is valid with at least this share of its minutes valid.
     cems_hour_valid_fraction: Tagged[float]
+    #: Totalizers: a register drop is a rollover only if the wrapped delta is at most this share of the
+    #: modulus (a register that falls from 400 000 to 100 000 did not wrap).
+    counter_max_wrap_fraction: Tagged[float]
+    #: Data availability below this share is marked on the ledger page and shaded in its workbook.
+    readings_low_availability: Tagged[float]
 
     def __post_init__(self) -> None:
+        for name in ("counter_max_wrap_fraction", "readings_low_availability"):
+            share = getattr(self, name).value
+            if share is None or not 0 < share <= 1:
+                raise ValueError(f"settings.{name}: a share in (0, 1] is required")
         years, fraction = self.data_retention_years.value, self.cems_hour_valid_fraction.value
         if years is None or years < 1:
             raise ValueError(

@@ -8,6 +8,7 @@ Everything is stored through the real ingest into a Parquet lake in the test's t
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 from datetime import date, datetime, timedelta
@@ -20,6 +21,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from carbonmeter.readings.series import LOCAL
+from carbonmeter.rules.loader import load_pack
+from carbonmeter.web.readings import ledger as ledger_queries
+from carbonmeter.web.readings import xlsx
 from carbonmeter.web.readings.models import (
     CounterEvent,
     IngestRun,
@@ -410,7 +415,7 @@ def test_ledger_totals_streams_and_completeness_are_the_uploaded_rows_summed(
     assert feb is not None and feb.total == pytest.approx(24 * 2.0) and feb.expected == 28 * 24
     march = coal.months[2]
     assert march is not None and march.total is None, "a month without readings has no total, not zero"
-    assert (march.n, march.expected, march.availability) == (0, 31 * 24, 0.0), "expected and silent"
+    assert (march.n, march.expected, march.availability) == (0, 31 * 24, None), "no data: '—', not 0 %"
     assert coal.year_total == pytest.approx(48 * 10.5 + 48.0)
     stream_of = {p.code: p.stream.code for p in MeasuringPoint.objects.filter(organization=org_a)}
     streams = {(s.code, s.quantity): s for s in book.streams}
@@ -423,7 +428,7 @@ def test_ledger_totals_streams_and_completeness_are_the_uploaded_rows_summed(
     row = heatmap["points"].index(f"{COAL} {coal.name}")
     cells = {(m, p): (v, n) for m, p, v, n in heatmap["cells"]}
     assert cells[(0, row)] == (pytest.approx(round(48 / (31 * 24) * 100, 1)), 48)
-    assert cells[(2, row)] == (0.0, 0)
+    assert cells[(2, row)] == (None, 0), "a month without data is '—' (grey), not a red 0"
     html = response.content.decode()
     assert 'id="heatmap"' in html and "echarts.min.js" in html and "readings-heatmap.js" in html
     assert f'data-point="{COAL}"' in html
@@ -515,7 +520,49 @@ def test_ledger_workbook_has_the_three_sheets_with_the_pages_numbers(
     assert monthly[0][5] is None  # January: no readings, so no total (an empty cell, never 0)
     complete = [r for r in wb["完整性"].iter_rows(values_only=True) if r and r[0] == COAL]
     assert complete[0][3 + 4] == pytest.approx(24 / (31 * 24))
-    assert complete[0][3] == 0.0  # January: readings expected (hourly profile), none present
+    assert complete[0][3] is None  # January: no readings (before the first data): a blank cell, not 0
+    assert complete[0][3 + 5] is None  # June: no readings either: blank
+    # the year: from May (the first month with data) to December, every hour expected
+    hours = sum(calendar.monthrange(YEAR, m)[1] * 24 for m in range(5, 13))
+    assert complete[0][3 + 12] == pytest.approx(24 / hours)
+
+
+def test_ledger_counts_no_future_days_and_the_year_over_the_elapsed_period(
+    client: Client, users: dict[str, Any], org_a: Organization, profiles: Any
+) -> None:
+    """Judged on 11 March at 00:00: March expects only its first ten days, April–December nothing; the
+    year is January (full) + the elapsed March, February (silent after January's data) counting as absent;
+    the workbook leaves the months without data and the months to come blank."""
+    login(client, users["clerk_a"])
+    upload(
+        client,
+        csv_file(hourly(COAL, date(YEAR, 1, 1), 31 * 24, 1.0) + hourly(COAL, date(YEAR, 3, 1), 240, 1.0)),
+    )
+    now = datetime(YEAR, 3, 11, tzinfo=LOCAL)
+    book = ledger_queries.year_ledger(org_a, YEAR, now=now)
+    coal = {p.code: p for p in book.points}[COAL]
+    jan, feb, mar, apr = coal.months[:4]
+    assert jan is not None and jan.availability == 1.0
+    assert feb is not None and (feb.n, feb.expected, feb.availability) == (0, 28 * 24, None)
+    assert mar is not None and (mar.n, mar.expected, mar.availability) == (240, 240, 1.0), "future days"
+    assert apr is None and all(c is None for c in coal.months[3:]), "months to come expect nothing"
+    assert coal.year_availability == pytest.approx((31 * 24 + 240) / (31 * 24 + 28 * 24 + 240))
+    stream = next(s for s in book.streams if COAL in s.points)
+    assert stream.months[2] is not None and stream.months[2].expected is not None
+    assert stream.months[4] is None
+    cells = {(m, p): v for m, p, v, _ in book.heatmap()["cells"]}
+    row = book.heatmap()["points"].index(f"{COAL} {coal.name}")
+    assert [cells[(m, row)] for m in range(5)] == [100.0, None, 100.0, None, None]
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx.ledger_workbook(book, [])))
+    (complete,) = [r for r in wb["完整性"].iter_rows(values_only=True) if r and r[0] == COAL]
+    assert complete[3:8] == (1.0, None, 1.0, None, None)
+    assert complete[3 + 12] == pytest.approx(coal.year_availability)
+
+
+def test_low_availability_mark_is_the_pack_value(org_a: Organization) -> None:
+    book = ledger_queries.year_ledger(org_a, YEAR, now=datetime(YEAR, 3, 11, tzinfo=LOCAL))
+    assert book.low == load_pack(org_a.pack_ref).settings.readings_low_availability.value == 0.9
+    assert book.low_pct == 90.0
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -253,7 +253,7 @@ def test_rule_none_and_pack_default_never_zero_fill(lake: Path, org_a: Organizat
 
 
 # ------------------------------------------------------------------------------------------------------
-# Totalizers: rollover, gap over midnight apportioned, unexplained decrease excluded, meter replacement
+# Totalizers: rollover, gap over midnight on its first day, unexplained decrease excluded, meter replacement
 # ------------------------------------------------------------------------------------------------------
 
 
@@ -286,11 +286,11 @@ def test_register_rollover_gap_and_decrease(lake: Path, org_a: Organization) -> 
     assert counter.excluded == pytest.approx(-500.0)
     (decrease,) = [d for d in counter.flagged if d.flag == "decrease"]
     assert decrease.end == drop_at.astimezone(UTC)
-    # The delta over the gap (21:45 → 03:00, 21 steps) is split at midnight: 9 steps on day 25, 12 on 26.
+    # The delta over the gap (21:45 → 03:00, 21 steps) belongs to the day it starts in, as in the ledger.
     d25, d26 = day_row(result, 25), day_row(result, 26)
-    assert d25.apportioned == pytest.approx(18.0) and d26.apportioned == pytest.approx(24.0)
-    assert d25.measured == pytest.approx(2 * (88 - 1) + 18.0)  # 88 readings before the gap: 87 steps
-    assert d26.measured == pytest.approx(24.0 + 2 * 84)
+    assert d25.spanning == pytest.approx(42.0) and d26.spanning == 0
+    assert d25.measured == pytest.approx(2 * (88 - 1) + 42.0)  # 88 readings before the gap: 87 steps
+    assert d26.measured == pytest.approx(2 * 84)
     assert day_row(result, 8).decreases == 1
     assert math.fsum(d.measured or 0.0 for d in result.days) == pytest.approx(counter.total)
     assert result.availability == pytest.approx(100 * (2976 - 20) / 2976)

@@ -14,8 +14,8 @@ import calendar
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from carbonmeter.readings.model import Kind, quantities
+from carbonmeter.readings.quality import slots_in
+from carbonmeter.readings.series import Span, period_span
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.readings.models import CounterEvent, PointProfile
 from carbonmeter.web.registry.models import MeasuringPoint, Organization
 
@@ -121,6 +124,7 @@ def totals(
         end=end,
         profiles=tables["profiles"],
         events=tables["events"],
+        max_wrap_fraction=max_wrap_fraction(org),
     )
     rows: list[dict[str, Any]] = aggregate.to_arrow(expr).to_pylist()
     return rows
@@ -148,9 +152,24 @@ def stream_totals(
         end=end,
         profiles=tables["profiles"],
         events=tables["events"],
+        max_wrap_fraction=max_wrap_fraction(org),
     )
     rows: list[dict[str, Any]] = aggregate.to_arrow(expr).to_pylist()
     return rows
+
+
+def low_availability(org: Organization) -> float:
+    """The organization's rule pack's share below which availability is marked."""
+    value = load_pack(org.pack_ref).settings.readings_low_availability.value
+    assert value is not None  # the pack schema requires it
+    return float(value)
+
+
+def max_wrap_fraction(org: Organization) -> float:
+    """The organization's rule pack's plausible-wrap share of a totalizer's modulus."""
+    value = load_pack(org.pack_ref).settings.counter_max_wrap_fraction.value
+    assert value is not None  # the pack schema requires it
+    return float(value)
 
 
 def _period(period: str) -> Literal["day", "month", "year"]:
@@ -229,10 +248,17 @@ class YearLedger:
     months: list[date]
     points: list[PointRow] = field(default_factory=list)
     streams: list[StreamRow] = field(default_factory=list)
+    #: Availability below this share is marked (the rule pack's ``readings_low_availability``).
+    low: float = 1.0
+
+    @property
+    def low_pct(self) -> float:
+        return round(self.low * 100, 1)
 
     def heatmap(self) -> dict[str, Any]:
         """ECharts heatmap data: ``[month, point, availability %, readings]`` per cell; the availability is
-        null where nothing was expected (no profile, or a month that has not begun)."""
+        null where there is no data (no reading in the month: shown "—", not a red 0) or nothing was
+        expected (no profile, or a month that has not begun)."""
         cells = [
             [m, p, c.pct if c is not None else None, c.n if c is not None else 0]
             for p, row in enumerate(self.points)
@@ -250,12 +276,21 @@ def _sum(cells: Iterable[Cell | None]) -> float | None:
     return sum(values) if values else None
 
 
+def _no_data(cell: Cell | None) -> bool:
+    """No reading at all in the period (a totalizer decrease is data: it shows the meter spoke)."""
+    return cell is None or (cell.n == 0 and cell.decreases == 0 and cell.total is None)
+
+
 def _availability(cells: Iterable[Cell | None]) -> float | None:
-    """Availability over several periods: counted over expected, where something was expected (None: not
-    expected anywhere).  A period without any reading counts as expected and absent."""
+    """Availability over several periods: counted over expected, from the first period with data on (a
+    meter is not "absent" before it ever reported), over what has elapsed (a period's ``expected`` counts
+    only its slots before now, :func:`_elapsed_only`). A period without any reading after the first one
+    counts as expected and absent. None: nothing expected anywhere."""
     present = expected = 0
+    started = False
     for c in cells:
-        if c is None or c.expected is None:
+        started = started or not _no_data(c)
+        if not started or c is None or c.expected is None:
             continue
         present += c.n
         expected += c.expected
@@ -287,14 +322,17 @@ def _month_index(value: Any, year: int) -> int | None:
     return value.month - 1 if isinstance(value, date) and value.year == year else None
 
 
-def year_ledger(org: Organization, year: int, con: Any | None = None) -> YearLedger:
+def year_ledger(
+    org: Organization, year: int, con: Any | None = None, *, now: datetime | None = None
+) -> YearLedger:
     """Monthly totals of ``year`` per point and per (stream, quantity), with each month's availability.
 
     Points appear when they have data in the year or a data profile for a quantity that is totalled (so a
     profiled meter without any reading shows as a row of empty months, not as nothing).  A month without
-    any reading has no total ("—", never a zero); when the point's profile expects readings and the month
-    has begun, its availability is 0 (expected, absent), else the month is ``None``.  CEMS and laboratory
-    quantities are not amounts and are not in the ledger (``aggregate.totals`` leaves them out).
+    any reading has no total and no availability ("—", never a zero); only the time before ``now``
+    (default: the clock) is expected, so a running month and the year are judged over what has elapsed.
+    CEMS and laboratory quantities are not amounts and are not in the ledger (``aggregate.totals`` leaves
+    them out).
     """
     months = [date(year, m, 1) for m in range(1, 13)]
     start, end = months[0], date(year + 1, 1, 1)
@@ -314,15 +352,15 @@ def year_ledger(org: Organization, year: int, con: Any | None = None) -> YearLed
             by_point.setdefault((code, quantity), [None] * 12)
 
     intervals = {str(p["point"]): p["expected_interval"] for p in side["profiles"]}
-    today = timezone.localdate()
+    now = now if now is not None else timezone.now()
     for (code, _quantity), cells in by_point.items():
-        _fill_silent(cells, months, intervals.get(code), today)
+        _elapsed_only(cells, months, intervals.get(code), now)
 
     plan = {
         p.code: p
         for p in MeasuringPoint.objects.filter(organization=org, archived=False).select_related("stream")
     }
-    ledger = YearLedger(org=org, year=year, months=months)
+    ledger = YearLedger(org=org, year=year, months=months, low=low_availability(org))
     for (code, quantity), cells in sorted(by_point.items()):
         mp = plan.get(code)
         ledger.points.append(
@@ -348,12 +386,16 @@ def year_ledger(org: Organization, year: int, con: Any | None = None) -> YearLed
             by_stream[(str(r["stream"]), str(r["quantity"]))][index] = _cell(r)
     by_code = {(p.code, p.quantity): p for p in ledger.points}
     for (stream, quantity), cells in by_stream.items():
-        # A month in which none of the stream's points read anything: expected (their sum), absent.
+        # Expected: the sum of the stream's points' (elapsed) expectations, silent points included; a
+        # month in which none of them read anything has no data ("—").
         for i, cell in enumerate(cells):
             expected = [by_code[(c, quantity)].months[i] for c in members[(stream, quantity)]]
             slots = sum(c.expected for c in expected if c is not None and c.expected is not None)
-            if cell is None and slots:
-                cells[i] = Cell(total=None, n=0, expected=slots, availability=0.0)
+            if _no_data(cell):
+                cells[i] = Cell(total=None, n=0, expected=slots, availability=None) if slots else None
+            elif cell is not None:
+                ratio = min(cell.n / slots, 1.0) if slots else None
+                cells[i] = replace(cell, expected=slots or None, availability=ratio)
     ledger.streams = [
         StreamRow(stream, names.get(stream, ""), quantity, cells, points=sorted(members[(stream, quantity)]))
         for (stream, quantity), cells in sorted(by_stream.items())
@@ -361,15 +403,31 @@ def year_ledger(org: Organization, year: int, con: Any | None = None) -> YearLed
     return ledger
 
 
-def _fill_silent(cells: list[Cell | None], months: Sequence[date], interval: int | None, today: date) -> None:
-    """Months of a profiled point that have begun but hold no reading: expected slots, none present (the
-    same whole-month expectation ``aggregate.totals`` uses), so completeness shows the silent meter."""
-    if not interval:
-        return
+def _elapsed_slots(month: date, interval: int, now: datetime) -> int:
+    """Slots of ``interval`` seconds of the local ``month`` that began before ``now``."""
+    span = period_span(month, "month")
+    return slots_in(span, interval, Span(span.start, min(span.end, max(span.start, now))))
+
+
+def _elapsed_only(
+    cells: list[Cell | None], months: Sequence[date], interval: int | None, now: datetime
+) -> None:
+    """Expected slots only where time has passed: a month not begun expects nothing, the running month only
+    its slots before ``now`` (future days are not missing). A begun month without any reading keeps its
+    expected slots but no availability: it shows "—" (no data), not a red 0."""
     for i, month in enumerate(months):
-        if cells[i] is None and month <= today:
-            days = calendar.monthrange(month.year, month.month)[1]
-            cells[i] = Cell(total=None, n=0, expected=days * 86_400 // interval, availability=0.0)
+        cell = cells[i]
+        if period_span(month, "month").start >= now:
+            cells[i] = None if cell is None else replace(cell, expected=None, availability=None)
+            continue
+        if not interval:
+            continue
+        expected = _elapsed_slots(month, interval, now)
+        if _no_data(cell):
+            cells[i] = Cell(total=None, n=0, expected=expected, availability=None)
+        elif cell is not None:
+            ratio = min(cell.n / expected, 1.0) if expected else None
+            cells[i] = replace(cell, expected=expected, availability=ratio)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from carbonmeter.readings.quality import (  # re-exported: the page and its test
 )
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.readings.ledger import max_wrap_fraction
 from carbonmeter.web.readings.models import CounterEvent, PointProfile
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
 
@@ -134,6 +135,7 @@ def setup_of(point: MeasuringPoint, profile: PointProfile) -> pure.PointSetup:
         default_value=profile.default_value,
         default_source=profile.default_source,
         counter_modulus=profile.counter_modulus,
+        max_wrap_fraction=max_wrap_fraction(point.organization),
         events=_events(point),
         records=_records(profile.instrument),
         carbon_content_points=_carbon_content_points(point),

@@ -20,8 +20,8 @@ from carbonmeter.web.readings.ledger import YearLedger, unit_of
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBE6")
-#: Availability below this share is shaded in the 完整性 sheet (the page marks it red too).
-LOW_AVAILABILITY = 0.9
+#: Availability below the rule pack's ``readings_low_availability`` (``YearLedger.low``) is shaded in the
+#: 完整性 sheet (the page marks it red too); a month without data is a blank cell, never a shaded 0.
 LOW_FILL = PatternFill("solid", fgColor="F8D7DA")
 
 
@@ -109,7 +109,8 @@ def ledger_workbook(book: YearLedger, days: Sequence[dict[str, Any]]) -> bytes:
     _widths(daily, [12, 20, 8, 12, 14, 8, 10, 10])
 
     complete = wb.create_sheet("完整性")
-    _title(complete, f"{book.org.name} {book.year} 年数据可用率（空白：该月无读数）")
+    note = "空白：该月无读数或尚未开始；全年：自首个有数据的月份起至今"
+    _title(complete, f"{book.org.name} {book.year} 年数据可用率（{note}）")
     _header(complete, ["计量点", "名称", "量", *months, "全年"])
     for p in book.points:
         complete.append(
@@ -123,7 +124,7 @@ def ledger_workbook(book: YearLedger, days: Sequence[dict[str, Any]]) -> bytes:
         )
         for cell in complete[complete.max_row][3:]:
             cell.number_format = "0.0%"
-            if isinstance(cell.value, float) and cell.value < LOW_AVAILABILITY:
+            if isinstance(cell.value, float) and cell.value < book.low:
                 cell.fill = LOW_FILL
     _widths(complete, [12, 28, 20, *([9] * 12), 9])
 

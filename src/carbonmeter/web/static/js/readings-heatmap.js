@@ -1,7 +1,8 @@
 /* Metering-data ledger: availability per measuring point and month (ECharts heatmap, rendered locally).
  * Data come from the page (json_script "heatmap-data"): months, points and [month, point, pct, readings]
- * cells.  A month where readings were expected and none came is 0 % (red: a silent meter); a month where
- * nothing was expected (no data profile, or not begun) has a null pct and is drawn grey, outside the scale. */
+ * cells.  A month without any reading (no data: "—", not a red 0 %) and a month where nothing was expected
+ * (no data profile, or not begun) have a null pct and are drawn grey, outside the scale.  A running month's
+ * pct counts only the slots that have already begun. */
 (function () {
   "use strict";
   var el = document.getElementById("heatmap");
