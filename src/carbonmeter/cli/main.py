@@ -137,7 +137,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from carbonmeter.readings.ingest import IngestError, render_report
     from carbonmeter.readings.model import Quarantine
     from carbonmeter.web.readings import services
-    from carbonmeter.web.readings.models import ReadingBatch
+    from carbonmeter.web.readings.models import QuarantinedRow, ReadingBatch
     from carbonmeter.web.registry.models import Organization
 
     org = Organization.objects.filter(credit_code=args.org).first()
@@ -166,7 +166,7 @@ def _ingest(args: argparse.Namespace) -> int:
         raise _Refused(f"carbonmeter: {exc}") from exc
     quarantined = [
         Quarantine(run.filename, q.sheet, q.row, q.column, q.code, q.variant, q.params, q.raw)
-        for q in run.quarantined.order_by("row", "pk")
+        for q in QuarantinedRow.objects.filter(services.run_quarantine(run)).order_by("row", "pk")
     ]
     batch = run.batch.seq if run.batch is not None else None
     sys.stdout.write(render_report(run.report, quarantined, args.lang, batch=batch))

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import math
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -295,12 +296,12 @@ def read_csv(path: Path, name: str) -> Source:
     try:
         return _read_csv(path, name, header, encoding, threads=True)
     except (pa.ArrowInvalid, UnicodeError) as exc:
-        if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc) and "decode" not in str(exc):
-            raise
-    return _read_repaired(path, name, header)
+        return _read_repaired(path, name, header, encoding, exc)
 
 
-def _read_repaired(path: Path, name: str, header: list[str]) -> Source:
+def _read_repaired(path: Path, name: str, header: list[str], guessed: str, failure: Exception) -> Source:
+    """The file read again after a failure: in the encoding the whole file suggests, with the records that
+    do not decode emptied and quarantined. A failure that was not about decoding is raised as it was."""
     data = path.read_bytes()
     encoding = csvtext.sniff(data)
     try:
@@ -313,6 +314,8 @@ def _read_repaired(path: Path, name: str, header: list[str]) -> Source:
             detail=f"{exc.count} rows are not {label} text, the first is row {exc.first.row}: "
             f"{exc.first.text()[:200]}",
         ) from exc
+    if not repaired.bad and encoding == guessed:
+        raise failure
     with tempfile.TemporaryDirectory(prefix="carbonmeter-csv-") as folder:
         clean = Path(folder) / "utf8.csv"
         clean.write_bytes(repaired.text)
@@ -340,6 +343,24 @@ def _read_repaired(path: Path, name: str, header: list[str]) -> Source:
     return source
 
 
+def _quiet_undecodable_rows(previous: Callable[[Any], object]) -> Callable[[Any], None]:
+    """An unraisable-exception hook that notes, instead of printing a traceback, the UnicodeDecodeError
+    pyarrow hits when it decodes a short row's text for :func:`_read_csv`'s handler; anything else goes
+    to the previous hook."""
+
+    def hook(unraisable: Any) -> None:
+        noted = getattr(unraisable.object, "_undecodable", None)
+        if isinstance(noted, list) and isinstance(unraisable.exc_value, UnicodeDecodeError):
+            noted.append(True)
+            return
+        previous(unraisable)
+
+    return hook
+
+
+sys.unraisablehook = _quiet_undecodable_rows(sys.unraisablehook)
+
+
 #: Columns with few distinct values, read dictionary-encoded (a thousand point codes, not ten million).
 _CODED = frozenset({"point", "quantity", "unit"})
 
@@ -348,28 +369,39 @@ def _read_csv(path: Path, name: str, header: list[str], encoding: str, *, thread
     cols = [f"c{i}" for i in range(len(header))]
     invalid: list[tuple[int | None, str, int]] = []
 
+    undecodable: list[bool] = []
+
     def on_invalid(row: Any) -> str:
         invalid.append((row.number, row.text, row.actual_columns))
         return "skip"
 
+    # pyarrow decodes a short row's text before calling the handler; when that row is not UTF-8 either,
+    # the error is "unraisable": noted here (see _quiet_undecodable_rows) and the repair pass takes the row.
+    on_invalid._undecodable = undecodable  # type: ignore[attr-defined]
+
     mapped = map_headers(header, name, strict=False)
     text, coded = pa.string(), pa.dictionary(pa.int32(), pa.string())
     types = {c: coded if mapped.get(i) in _CODED else text for i, c in enumerate(cols)}
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(
-            column_names=cols,
-            skip_rows=1,
-            encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
-            use_threads=threads,
-        ),
-        parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types,
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=cols,
+                skip_rows=1,
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+                use_threads=threads,
+            ),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if undecodable:
+            raise UnicodeError(f"a row is not {encoding} text") from exc
+        raise
     if invalid and threads:  # line numbers are known only to a single-threaded read
         return _read_csv(path, name, header, encoding, threads=False)
     n_valid = table.num_rows
@@ -455,6 +487,8 @@ def _cell_text(value: Any) -> str | None:
         return str(value)
     if isinstance(value, str):
         return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="backslashreplace")
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -486,11 +520,39 @@ def read_xlsx(path: Path, name: str) -> Source:
     return _drop_blank(source)
 
 
+def _plain_type(kind: pa.DataType) -> bool:
+    """Types the checks read as they are: text, numbers, booleans, dates and times."""
+    if pa.types.is_dictionary(kind):
+        return _plain_type(kind.value_type)
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_timestamp(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_null(kind)
+    )
+
+
+def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Any column as text, as a person reads its cells: bytes that are not UTF-8 written ``\\xNN``, lists
+    and records as JSON (a Parquet file's ``binary`` point codes, a ``list`` value)."""
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pa.array([_cell_text(v) for v in column.to_pylist()], pa.string())
+
+
 def read_parquet(path: Path, name: str) -> Source:
-    """Columns keep their Parquet types (numbers, timestamps); rows are numbered from 1."""
+    """Columns keep their Parquet types (numbers, timestamps); other types (binary, lists, records,
+    durations) are read as text; rows are numbered from 1."""
     table = pq.read_table(path)
+    columns = [c if _plain_type(c.type) else _as_text(c) for c in table.columns]
     rows = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
-    source = _assemble(table.columns, table.column_names, rows, file=name, sheet="", fmt="parquet")
+    source = _assemble(columns, table.column_names, rows, file=name, sheet="", fmt="parquet")
     return _drop_blank(source)
 
 
@@ -818,7 +880,7 @@ def _dictionary(column: pa.ChunkedArray | None, n: int) -> tuple[np.ndarray, lis
     encoded = column
     if not pa.types.is_dictionary(column.type):
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            column = pc.cast(column, pa.string())
+            column = _as_text(column)
         encoded = pc.dictionary_encode(column)
     values = [None if v is None or not v.strip() else v.strip() for v in encoded.dictionary.to_pylist()]
     idx = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)

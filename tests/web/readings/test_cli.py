@@ -163,3 +163,30 @@ def test_the_head_is_printed_anchored_and_checked(installation: Installation, tm
     # recovery does not re-anchor a ledger cut short
     assert installation.cli("ledger", "recover").returncode == 0
     assert installation.cli("ledger", "verify").returncode == 1
+
+
+def test_hostile_files_exit_0_1_or_2_never_a_traceback(installation: Installation, tmp_path: Path) -> None:
+    """What the readers' fuzz tests (tests/readings/test_fuzz.py) establish in-process, through the real
+    command: each file gives the documented exit status — 1 for quarantined rows, 2 for a file it cannot
+    act on — and a report or a one-line message, never a traceback."""
+    files = {
+        "negative-year.csv": (b"point,ts,value\nP1,2024-01-01 00:00,1\nP1,-0001-01-01 00:00,1\n", 1),
+        "offsets.csv": (b"point,ts,value\nP1,2024-01-01 00:00+99:00,1\nP1,2024-01-01 00:00 CST,1\n", 1),
+        "bad-byte.csv": (b"point,ts,value\nP1,2024-01-02 00:00,1\nP1,\xff\nP1,2024-01-02 00:15,2\n", 1),
+        "bad-header.csv": (b"po\xffint,ts,value\nP1,2024-01-01 00:00,1\n", 2),
+        "random.parquet": (bytes(range(256)), 2),
+        "random.xlsx": (b"PK\x03\x04" + bytes(200), 2),
+        "empty.csv": (b"", 2),
+        "utf16.csv": ("point,ts,value\nP1,2024-01-03 00:00,1\n".encode("utf-16"), 0),
+    }
+    for name, (data, status) in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        done = installation.cli("ingest", str(path), "--org", CREDIT, "--lang", "en")
+        assert done.returncode == status, (name, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and "Exception" not in done.stderr, (name, done.stderr)
+        if status == 2:
+            assert name in done.stderr and done.stdout == ""
+    rerun = installation.cli("ingest", str(tmp_path / "bad-byte.csv"), "--org", CREDIT, "--lang", "en")
+    assert rerun.returncode == 1  # the same quarantined row, listed again though not created again
+    assert "row 3: RD-PARSE the row holds bytes that are not UTF-8 text" in rerun.stdout

@@ -643,3 +643,22 @@ def test_pages_read_in_english_with_reasons_from_their_codes(
     html = client.get("/readings/quarantine/", headers=english).content.decode()
     assert "is not a finite number" in html and "不是有限数值" not in html
     assert "不是有限数值" in client.get("/readings/quarantine/").content.decode()
+
+
+def test_an_undecodable_row_and_its_run_are_shown(
+    client: Client, users: dict[str, Any], profiles: Any
+) -> None:
+    """A row whose bytes are not UTF-8 is quarantined alone; its run, the list and its own page show it with
+    the bytes escaped (and nothing else of the file is lost)."""
+    login(client, users["clerk_a"])
+    data = f"point,ts,value,unit\n{COAL},{YEAR}-01-01 00:00,1,t\n{COAL},{YEAR}-01-01 01:00,\xff,t\n".encode(
+        "latin-1"
+    )
+    run = upload(client, SimpleUploadedFile("bytes.csv", data, content_type="text/csv"))
+    assert (run.rows_total, run.rows_accepted, run.rows_quarantined) == (2, 1, 1)
+    row = QuarantinedRow.objects.get(run=run)
+    assert (row.code, row.variant, row.row) == ("RD-PARSE", "encoding", 3)
+    for page in (f"/readings/runs/{run.pk}/", "/readings/quarantine/", f"/readings/quarantine/{row.pk}/"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert "\\xff" in response.content.decode(), page
