@@ -163,3 +163,17 @@ def test_the_head_is_printed_anchored_and_checked(installation: Installation, tm
     # recovery does not re-anchor a ledger cut short
     assert installation.cli("ledger", "recover").returncode == 0
     assert installation.cli("ledger", "verify").returncode == 1
+
+
+def test_a_ledger_without_anchors_is_named_until_anchored(installation: Installation, tmp_path: Path) -> None:
+    """A lake from before anchors were kept (or one whose anchor file was removed): verify says so, and
+    ``ledger anchor`` records the current head once a person has checked the ledger."""
+    assert installation.cli("ingest", str(write(tmp_path, "a.csv", GOOD)), "--org", CREDIT).returncode == 0
+    (installation.lake / "_anchors.jsonl").unlink()
+    missing = installation.cli("ledger", "verify")
+    assert missing.returncode == 1 and "anchor_missing" in missing.stdout
+    assert installation.cli("ledger", "recover").returncode == 0  # recovery never anchors from nothing
+    assert installation.cli("ledger", "verify").returncode == 1
+    anchored = installation.cli("ledger", "anchor")
+    assert anchored.returncode == 0 and anchored.stdout.startswith("anchored: 1 batch(es), head #1 ")
+    assert installation.cli("ledger", "verify").returncode == 0
