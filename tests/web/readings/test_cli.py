@@ -190,3 +190,17 @@ def test_hostile_files_exit_0_1_or_2_never_a_traceback(installation: Installatio
     rerun = installation.cli("ingest", str(tmp_path / "bad-byte.csv"), "--org", CREDIT, "--lang", "en")
     assert rerun.returncode == 1  # the same quarantined row, listed again though not created again
     assert "row 3: RD-PARSE the row holds bytes that are not UTF-8 text" in rerun.stdout
+
+
+def test_a_ledger_without_anchors_is_named_until_anchored(installation: Installation, tmp_path: Path) -> None:
+    """A lake from before anchors were kept (or one whose anchor file was removed): verify says so, and
+    ``ledger anchor`` records the current head once a person has checked the ledger."""
+    assert installation.cli("ingest", str(write(tmp_path, "a.csv", GOOD)), "--org", CREDIT).returncode == 0
+    (installation.lake / "_anchors.jsonl").unlink()
+    missing = installation.cli("ledger", "verify")
+    assert missing.returncode == 1 and "anchor_missing" in missing.stdout
+    assert installation.cli("ledger", "recover").returncode == 0  # recovery never anchors from nothing
+    assert installation.cli("ledger", "verify").returncode == 1
+    anchored = installation.cli("ledger", "anchor")
+    assert anchored.returncode == 0 and anchored.stdout.startswith("anchored: 1 batch(es), head #1 ")
+    assert installation.cli("ledger", "verify").returncode == 0

@@ -485,3 +485,20 @@ def test_a_lawful_deletion_stops_counting_when_its_archive_goes(
     shutil.rmtree(tmp_path / "export")
     gone = services.verify_ledger()
     assert {p.kind for p in gone.problems} == {"deletion_refused", "file_missing"}
+
+
+def test_recovery_lists_runs_whose_source_copy_is_gone(plant: Organization, tmp_path: Path) -> None:
+    """A copy recorded by size and sha256 is checked by both; one kept before they were recorded, by its
+    presence; a whole copy is left alone."""
+    run = services.ingest(
+        plant, source="upload", path=write(tmp_path, "a.csv", HEADER + "P1,2024-01-01,1,t\n")
+    )
+    assert run.report["source_file"]["size"] == len(HEADER + "P1,2024-01-01,1,t\n")
+    assert services.recover_sources().problems == []
+    old = services.ingest(
+        plant, source="upload", path=write(tmp_path, "b.csv", HEADER + "P1,2024-01-02,1,t\n")
+    )
+    IngestRun.objects.filter(pk=old.pk).update(report={}, upload="readings/2024/01/lost.csv")
+    Path(run.upload.path).unlink()
+    found = {(p.run, p.kind) for p in services.recover_sources().problems}
+    assert found == {(run.pk, "missing"), (old.pk, "missing")}

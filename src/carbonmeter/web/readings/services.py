@@ -391,6 +391,11 @@ def recover_sources() -> SourcesRecovered:
             part.unlink()  # a copy cut short: nothing to finish it from
         kind = "missing" if why == "missing" else ("altered" if why.startswith("sha256") else "truncated")
         done.problems.append(SourceProblem(run.pk, str(record["name"]), kind, why))
+    # runs kept before the size and hash were recorded: only whether the copy is still there
+    older = IngestRun.objects.exclude(upload="").exclude(report__has_key="source_file").order_by("pk")
+    for run in older.iterator():
+        if not run.upload.storage.exists(run.upload.name):
+            done.problems.append(SourceProblem(run.pk, run.upload.name, "missing", "missing"))
     return done
 
 
