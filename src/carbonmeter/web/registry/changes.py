@@ -34,6 +34,8 @@ from carbonmeter.web.registry.models import Instrument
 APPS: Final = ("registry", "metrology")
 #: Models of those apps that are not registry data (``app_label.ModelName``).
 UNTRACKED: Final = frozenset({"metrology.Notification"})
+#: History entries read at a time by :func:`changed_after`.
+CHUNK: Final = 1000
 
 
 @cache
@@ -71,11 +73,25 @@ def version() -> str:
 
 
 def changed_after(org_pk: int, since: datetime) -> datetime | None:
-    """The newest change to the organization's registry rows after ``since``, or None if none."""
+    """The newest change to the organization's registry rows after ``since``, or None if none.
+
+    Each table is read from its ``history_date`` index, newest first, and only back to ``since``: a table
+    with no entry after it costs one index probe, and one with entries stops at the organization's newest.
+    (Filtering on the organization instead lets the database walk all of its rows — half a second at
+    10,000 instruments.)
+    """
     newest: datetime | None = None
     for history, lookup in tracked():
-        rows: Any = history._default_manager.filter(history_date__gt=since, **{lookup: org_pk})
-        when = rows.order_by("-history_date").values_list("history_date", flat=True).first()
-        if when is not None and (newest is None or when > newest):
-            newest = when
+        rows: Any = history._default_manager.filter(history_date__gt=since).order_by("-history_date", "-pk")
+        rows = rows.values_list(lookup, "history_date")
+        start = 0
+        while True:
+            chunk = list(rows[start : start + CHUNK])
+            when = next((when for owner, when in chunk if owner == org_pk), None)
+            if when is not None:
+                newest = when if newest is None or when > newest else newest
+                break
+            if len(chunk) < CHUNK:
+                break
+            start += CHUNK
     return newest
