@@ -1511,7 +1511,8 @@ def _params(check: int, r: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     if check == 17:
         return {"ts": _local(r["ts"]) or r["ts_raw"], "now": _local(now.replace(microsecond=0))}
     if check == 18:
-        return {"ts": _local(r["ts"]) or r["ts_raw"], "earliest": _local(EARLIEST)}
+        # The limit as a date: Asia/Shanghai's 1900 offset was local mean time (+08:05:43), no reader's.
+        return {"ts": _local(r["ts"]) or r["ts_raw"], "earliest": EARLIEST.date().isoformat()}
     if check in (24, 25):
         return {"cell": r["ts_raw"], "max_offset": f"±{MAX_OFFSET_MINUTES // 60:02d}:00"}
     if check in (19, 20):
