@@ -191,3 +191,23 @@ def test_point_month_runs_without_django(tmp_path: Path) -> None:
         none = quality.point_month(None, MARCH, reader, now=NOW)
     assert result.counter is not None and result.counter.total == pytest.approx(2 * 31 * 96)
     assert result.availability == 100.0 and none.problems == ("no_profile",)
+
+
+def test_cli_prints_the_point_month_without_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``carbonmeter quality``: the same judgement from the lake alone, as JSON; a bad org is exit 2."""
+    import json
+
+    from carbonmeter.cli.main import main
+
+    write(tmp_path, 1, register_month([(local(25, 22), local(26, 3))], drop_at=None))
+    argv = ["quality", "--lake", str(tmp_path), "--org", ORG, "--point", POINT, "--quantity", QUANTITY]
+    argv += ["--month", "2025-03", "--interval", str(QUARTER), "--modulus", str(MODULUS)]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["readings"] == 2976 - 20 and out["missing_slots"] == 20
+    days = {d["day"]: d["total"] for d in out["days"]}
+    assert days["2025-03-25"] == pytest.approx(87 * 2.0 + 21 * 2.0)
+    assert out["counter_total"] == pytest.approx(sum(days.values()))
+    assert main([*argv[:3], "--org", "../x", *argv[5:]]) == 2

@@ -73,6 +73,20 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--reason", default="", help="why (required with --corrects)")
     i.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
 
+    q = sub.add_parser(
+        "quality",
+        help="data quality of one point's month from the lake alone (no database): availability, gaps, "
+        "substitution, totalizer day totals, as JSON",
+    )
+    q.add_argument("--lake", type=Path, required=True, help="the readings lake folder")
+    q.add_argument("--org", required=True, help="organization credit code (the lake's org= folder)")
+    q.add_argument("--point", required=True)
+    q.add_argument("--quantity", required=True, help="quantity code, e.g. consumption_mass")
+    q.add_argument("--month", type=_year_month, required=True, help="YYYY-MM")
+    q.add_argument("--interval", type=int, default=None, help="expected interval in seconds")
+    q.add_argument("--substitution", default="none", help="substitution rule (default: none)")
+    q.add_argument("--modulus", type=float, default=None, help="totalizer rollover modulus")
+    q.add_argument("--pack", default=DEFAULT_PACK, help="rule pack (the totalizer wrap share)")
     g = sub.add_parser("ledger", help="verify or archive the data ledger (needs the database)")
     gsub = g.add_subparsers(dest="ledger_command", required=True)
     v = gsub.add_parser("verify", help="recompute every file hash, batch content hash and the chain")
@@ -305,9 +319,66 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quality(args: argparse.Namespace) -> int:
+    """``quality``: :func:`carbonmeter.readings.quality.point_month` on the lake, judged up to now."""
+    import json
+    from datetime import UTC, datetime
+
+    from carbonmeter.readings import quality
+    from carbonmeter.readings.lake import OrgReader
+    from carbonmeter.rules.loader import load_pack
+
+    wrap = load_pack(args.pack).settings.counter_max_wrap_fraction.value
+    setup = quality.PointSetup(
+        code=args.point,
+        role="",
+        quantity=args.quantity,
+        expected_interval=args.interval,
+        substitution=args.substitution,
+        counter_modulus=args.modulus,
+        max_wrap_fraction=None if wrap is None else float(wrap),
+    )
+    year, month = args.month
+    try:
+        reader = OrgReader(args.lake, args.org)
+    except ValueError as exc:
+        raise _Refused(f"carbonmeter: --org: {exc}") from exc
+    with reader:
+        r = quality.point_month(setup, date(year, month, 1), reader, now=datetime.now(UTC))
+    out = {
+        "point": args.point,
+        "quantity": r.quantity,
+        "month": f"{year:04d}-{month:02d}",
+        "judged": [r.judged.start.isoformat(), r.judged.end.isoformat()],
+        "problems": list(r.problems),
+        "readings": r.readings,
+        "superseded": r.superseded,
+        "availability": r.availability,
+        "missing_slots": None if r.report is None else r.report.missing_count,
+        "measured": None if r.totals is None else r.totals.measured,
+        "substituted": None if r.totals is None else r.totals.substituted,
+        "unfilled_slots": None if r.totals is None else r.totals.unfilled_slots,
+        "counter_total": None if r.counter is None else r.counter.total,
+        "days": [
+            {"day": d.day.isoformat(), "readings": d.readings, "missing": d.missing, "total": d.total}
+            for d in r.days
+            if d.judged
+        ],
+    }
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"assess": _assess, "rules": _rules, "convert": _convert, "ingest": _ingest, "ledger": _ledger}
+    handlers = {
+        "assess": _assess,
+        "rules": _rules,
+        "convert": _convert,
+        "ingest": _ingest,
+        "ledger": _ledger,
+        "quality": _quality,
+    }
     try:
         return handlers[args.command](args)
     except (SnapshotError, PackError) as exc:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carbonmeter.readings import model
+from carbonmeter.web.readings.corrections import HISTORY_REASON_MAX, ReasonTooLong
 from carbonmeter.web.readings.models import COUNTER_EVENT_KINDS, CounterEvent, ReadingBatch
 from carbonmeter.web.registry.models import MeasuringPoint
 
@@ -251,7 +252,21 @@ class FixRowForm(forms.Form):
 
 
 class DismissForm(forms.Form):
-    reason = _reason_field(_("驳回原因"), max_length=100)
+    """The reason of a dismissal lives only in the history, whose "why" holds 100 characters: a longer one
+    is refused with the limit and its length (never cut, neither here nor by the browser: no
+    ``maxlength``), so the person shortens it knowingly."""
+
+    reason = forms.CharField(
+        label=_("驳回原因"),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        error_messages={"required": _("驳回须填写原因。")},
+    )
+
+    def clean_reason(self) -> str:
+        reason = str(self.cleaned_data["reason"]).strip()
+        if len(reason) > HISTORY_REASON_MAX:
+            raise forms.ValidationError(str(ReasonTooLong(len(reason))))
+        return reason
 
 
 def parse_month(text: str | None) -> date | None:

@@ -22,19 +22,14 @@ from django.utils import timezone
 from carbonmeter.readings import quality as pure
 from carbonmeter.readings.lake import OrgReader
 from carbonmeter.readings.model import Kind, quantities
-from carbonmeter.readings.quality import (  # re-exported: the page and its tests name them from here
-    CO2_PER_C,
-    DayRow,
-    PointMonth,
-    judged_span,
-)
+from carbonmeter.readings.quality import DayRow, PointMonth  # DayRow: the page's tests name it from here
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.readings.ledger import max_wrap_fraction
 from carbonmeter.web.readings.models import CounterEvent, PointProfile
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
 
-__all__ = ["CO2_PER_C", "DayRow", "PointQuality", "judged_span", "point_month", "reader"]
+__all__ = ["DayRow", "PointQuality", "point_month", "reader"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,8 +40,8 @@ from carbonmeter.readings.ingest import IngestError
 from carbonmeter.readings.model import Lang
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
+from carbonmeter.web.readings import corrections, services, xlsx
 from carbonmeter.web.readings import ledger as ledger_queries
-from carbonmeter.web.readings import services, xlsx
 from carbonmeter.web.readings.forms import (
     CorrectionForm,
     CounterEventForm,
@@ -419,15 +419,17 @@ def quarantine_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     """Dismiss an open quarantined row (it will not be stored) with a reason; history keeps who and why."""
     row = _writable_row(request, pk)
     form = DismissForm(request.POST)
-    if row.state != "open":
-        messages.error(request, _("该行已处理，不能驳回。"))
-    elif not form.is_valid():
-        messages.error(request, _("驳回须填写原因。"))
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("reason", [])))
+        return redirect("readings_quarantine_row", pk=row.pk)
+    try:
+        corrections.dismiss_row(row, user=_author(request), reason=form.cleaned_data["reason"])
+    except corrections.RowNotOpen as error:
+        messages.error(request, str(error))
+    except corrections.CorrectionError as error:
+        messages.error(request, str(error))
         return redirect("readings_quarantine_row", pk=row.pk)
     else:
-        row.state = "dismissed"
-        row._change_reason = form.cleaned_data["reason"]
-        row.save()
         messages.success(request, _("已驳回第 %(row)d 行。") % {"row": row.row})
     return redirect(reverse("readings_quarantine") + f"?run={row.run_id}")
 
@@ -560,9 +562,7 @@ def daily(request: HttpRequest) -> HttpResponse:
         if not allowed:
             raise PermissionDenied(_("无权记录该单位的计数器事件"))
         if form.is_valid():
-            event = form.save(commit=False)
-            event._change_reason = form.cleaned_data["reason"][:100]
-            event.save()
+            event = corrections.record_counter_event(form.save(commit=False), user=_author(request))
             messages.success(request, _("已记录计数器事件。"))
             local = timezone.localtime(event.ts)
             query = f"?point={point.code}&month={local:%Y-%m}"
