@@ -6,6 +6,7 @@ the real command-line entry (``carbonmeter.cli.main.main``) in this process.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import zipfile
@@ -26,7 +27,13 @@ INSTRUMENTS = "xl/worksheets/sheet4.xml"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    """``main(args)`` in this process; ``assess`` switches the cyclic collector off, so it is put back."""
+    enabled = gc.isenabled()
+    try:
+        code = main(list(args))
+    finally:
+        if enabled:
+            gc.enable()
     out, err = capsys.readouterr()
     return code, out, err
 

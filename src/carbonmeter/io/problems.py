@@ -19,7 +19,7 @@ from carbonmeter.rules.messages import Lang, quote, render
 __all__ = ["Located", "Reason", "SnapshotError", "located", "pointer", "quote"]
 
 #: A reason given as text (from validation) is cut here, whatever it quotes: the last guard on stderr's size.
-MAX_REASON: Final = 2000
+MAX_REASON: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)

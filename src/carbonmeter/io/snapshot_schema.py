@@ -203,9 +203,13 @@ def decode_json(data: bytes, source: str) -> Snapshot:
 
 
 def convert(doc: dict[str, Any]) -> Snapshot:
-    """A snapshot from a JSON-like dict (dates may be ``date`` objects); raises :class:`SchemaProblems`."""
+    """A snapshot from a JSON-like dict (dates may be ``date`` objects); raises :class:`SchemaProblems`.
+
+    Ids are taken as they are: the web builds its snapshot from registry rows with this, and a page must
+    find the row a finding names.  The file readers normalise ids themselves (:mod:`carbonmeter.io.ids`).
+    """
     try:
-        return normalize_ids(msgspec.convert(doc, Snapshot))
+        return msgspec.convert(doc, Snapshot)
     except msgspec.ValidationError as exc:
         raise SchemaProblems(_explain(doc, exc)) from exc
 

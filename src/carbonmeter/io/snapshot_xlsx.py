@@ -38,7 +38,7 @@ from carbonmeter.core.snapshot import (
     Snapshot,
 )
 from carbonmeter.core.terms import ENUM_TERMS
-from carbonmeter.io.ids import normalize_id
+from carbonmeter.io.ids import normalize_id, normalize_ids
 from carbonmeter.io.problems import Located, Reason, SnapshotError, located, quote
 from carbonmeter.io.snapshot_schema import SchemaProblems, convert, value_problems
 from carbonmeter.io.xlsx_cells import EMPTY, BadCell, header_first, refuse_doctype, sheet_rows
@@ -935,7 +935,7 @@ def _open(path: Path) -> Any:
 def _validate(build: _Build) -> Snapshot:
     """Validate exactly as the JSON reader does, then put every problem in its cell."""
     try:
-        snapshot = convert(build.doc)
+        snapshot = normalize_ids(convert(build.doc))
     except SchemaProblems as exc:
         for pointer, reason in exc.problems:
             build.problems.add_derived(build.locate(pointer), pointer, reason)

@@ -15,7 +15,8 @@ openpyxl's cell decoding, one cell at a time:
   the workbook (:func:`refuse_doctype`).
 
 It uses openpyxl's ``WorkSheetParser.parse_cell`` and the workbook's shared strings and date styles, which
-are openpyxl internals: constraints.txt pins openpyxl, and ``tests/io/test_xlsx_hostile.py`` covers them.
+are openpyxl internals: constraints.txt pins openpyxl, and ``tests/io/test_hostile_input.py`` and
+``tests/io/test_fuzz_readers.py`` cover them.
 """
 
 from __future__ import annotations
