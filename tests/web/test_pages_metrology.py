@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from carbonmeter.web.assessment.services.run import run_assessment
@@ -273,6 +275,36 @@ def test_streams_page_lists_points_with_their_instruments_and_the_latest_categor
     assert f'data-category="{categories["S07"]}"' in section
     row = section.split('data-point="P07.1"', 1)[1].split("</tr>", 1)[0]
     assert 'data-trace="expired"' in row  # WB-03's verification has run out
+
+
+def test_plan_and_streams_link_every_instrument_to_its_page(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: from the plan and the streams page the reader goes on to the instrument."""
+    login(client, users["officer_a"])
+    plan = client.get("/calibration/plan/")
+    listed = {i.code for g in plan.context["plan"].groups for i in g.items}
+    assert listed
+    html = plan.content.decode()
+    for code in listed:
+        assert f'<a href="{reverse("instrument_detail", args=[code])}">{code}</a>' in html, code
+    html = client.get("/streams/").content.decode()
+    row = html.split('data-point="P07.1"', 1)[1].split("</tr>", 1)[0]
+    assert f'<a href="{reverse("instrument_detail", args=["WB-03"])}">WB-03 ' in row
+
+
+def test_streams_page_names_parameters_and_purposes_instead_of_codes(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: 消耗量 and the Table A.3 row's title, not ``consumption`` and ``weighing_dynamic``."""
+    login(client, users["officer_a"])
+    html = client.get("/streams/").content.decode()
+    row = html.split('data-point="P01.1"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>消耗量</td>" in row and "动态衡器（电子皮带秤）" in row
+    assert "consumption" not in row and "weighing_dynamic" not in row
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    row = client.get("/streams/").content.decode().split('data-point="P01.1"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>Consumption</td>" in row and "Dynamic weighing (belt scale)" in row
 
 
 def test_pages_need_a_login(client: Client, org_a: Organization) -> None:
