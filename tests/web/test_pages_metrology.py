@@ -4,6 +4,7 @@ instruments.  Today is the real date, so expectations are computed from the rows
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -305,6 +306,34 @@ def test_streams_page_names_parameters_and_purposes_instead_of_codes(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     row = client.get("/streams/").content.decode().split('data-point="P01.1"', 1)[1].split("</tr>", 1)[0]
     assert "<td>Consumption</td>" in row and "Dynamic weighing (belt scale)" in row
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_date_and_month_inputs_show_iso_dates_in_both_languages(
+    client: Client, users: dict[str, Any], language: str
+) -> None:
+    """Issue 9: the browser's own date/month controls show its locale's format (or a blank "--------- ----");
+    the inputs are ISO text fields, filled in ISO, whatever the page's language."""
+    login(client, users["officer_a"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    today = timezone.localdate()
+    month = today.strftime("%Y-%m")
+    pages = {
+        f"/calibration/plan/?month={month}": ("month", month),
+        "/calibration/record/?instrument=WB-03": ("date", today.isoformat()),
+        "/readings/quality/": ("month", None),
+    }
+    for url, (name, value) in pages.items():
+        html = client.get(url).content.decode()
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+        assert tag is not None, url
+        assert 'type="text"' in tag.group(0), (url, tag.group(0))
+        pattern = r"\d{4}-\d{2}-\d{2}" if name == "date" else r"\d{4}-\d{2}"
+        assert f'pattern="{pattern}"' in tag.group(0), (url, tag.group(0))
+        shown = re.search(r'value="([^"]*)"', tag.group(0))
+        assert shown is not None and re.fullmatch(pattern, shown.group(1)), (url, tag.group(0))
+        if value:
+            assert shown.group(1) == value
 
 
 def test_pages_need_a_login(client: Client, org_a: Organization) -> None:
