@@ -4,14 +4,17 @@ instruments.  Today is the real date, so expectations are computed from the rows
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from carbonmeter.core.traceability import due_date, state, trace, valid_until_from_interval
@@ -331,6 +334,64 @@ def test_streams_page_lists_points_with_their_instruments_and_the_latest_categor
     assert f'data-category="{categories["S07"]}"' in section
     row = section.split('data-point="P07.1"', 1)[1].split("</tr>", 1)[0]
     assert 'data-trace="expired"' in row  # WB-03's verification has run out
+
+
+def test_plan_and_streams_link_every_instrument_to_its_page(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: from the plan and the streams page the reader goes on to the instrument."""
+    login(client, users["officer_a"])
+    plan = client.get("/calibration/plan/")
+    listed = {i.code for g in plan.context["plan"].groups for i in g.items}
+    assert listed
+    html = plan.content.decode()
+    for code in listed:
+        assert f'<a href="{reverse("instrument_detail", args=[code])}">{code}</a>' in html, code
+    html = client.get("/streams/").content.decode()
+    row = html.split('data-point="P07.1"', 1)[1].split("</tr>", 1)[0]
+    assert f'<a href="{reverse("instrument_detail", args=["WB-03"])}">WB-03 ' in row
+
+
+def test_streams_page_names_parameters_and_purposes_instead_of_codes(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: 消耗量 and the Table A.3 row's title, not ``consumption`` and ``weighing_dynamic``."""
+    login(client, users["officer_a"])
+    html = client.get("/streams/").content.decode()
+    row = html.split('data-point="P01.1"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>消耗量</td>" in row and "动态衡器（电子皮带秤）" in row
+    assert "consumption" not in row and "weighing_dynamic" not in row
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    row = client.get("/streams/").content.decode().split('data-point="P01.1"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>Consumption</td>" in row and "Dynamic weighing (belt scale)" in row
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_date_and_month_inputs_show_iso_dates_in_both_languages(
+    client: Client, users: dict[str, Any], language: str
+) -> None:
+    """Issue 9: the browser's own date/month controls show its locale's format (or a blank "--------- ----");
+    the inputs are ISO text fields, filled in ISO, whatever the page's language."""
+    login(client, users["officer_a"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    today = timezone.localdate()
+    month = today.strftime("%Y-%m")
+    pages = {
+        f"/calibration/plan/?month={month}": ("month", month),
+        "/calibration/record/?instrument=WB-03": ("date", today.isoformat()),
+        "/readings/quality/": ("month", None),
+    }
+    for url, (name, value) in pages.items():
+        html = client.get(url).content.decode()
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+        assert tag is not None, url
+        assert 'type="text"' in tag.group(0), (url, tag.group(0))
+        pattern = r"\d{4}-\d{2}-\d{2}" if name == "date" else r"\d{4}-\d{2}"
+        assert f'pattern="{pattern}"' in tag.group(0), (url, tag.group(0))
+        shown = re.search(r'value="([^"]*)"', tag.group(0))
+        assert shown is not None and re.fullmatch(pattern, shown.group(1)), (url, tag.group(0))
+        if value:
+            assert shown.group(1) == value
 
 
 def test_pages_need_a_login(client: Client, org_a: Organization) -> None:

@@ -55,3 +55,33 @@ def term_label(enum: str, value: str) -> str:
     """The label of ``value`` in the active language; an unknown value is shown as it is stored."""
     label = TERMS.get(enum, {}).get(value)
     return str(label) if label is not None else value
+
+
+# --- open vocabularies: free text in the contract, with names for the values the demo and workbooks use ---
+
+#: A measuring point's ``parameter`` (contract §2: consumption | ncv | carbon_content | …).  An unknown
+#: parameter is shown as written (it is the user's own word, not a code of ours).
+PARAMETER_LABELS: Final[dict[str, Promise]] = {
+    "consumption": _("消耗量"),
+    "ncv": _("低位发热量"),
+    "carbon_content": _("含碳量"),
+    "electricity": _("电量"),
+    "heat": _("热量"),
+    "co2_concentration": _("CO2浓度"),
+    "flow_velocity": _("烟气流速"),
+    "temperature": _("温度"),
+    "humidity": _("湿度"),
+    "pressure": _("压力"),
+    "cao_content": _("氧化钙含量"),
+    "mgo_content": _("氧化镁含量"),
+    "fossil_carbon_fraction": _("化石碳比例"),
+    "clinker_output": _("熟料产量"),
+    "emission_factor": _("排放因子"),
+    "wind_speed": _("风速"),
+    "oxidation_rate": _("碳氧化率"),
+}
+
+
+def parameter_label(value: str) -> str:
+    label = PARAMETER_LABELS.get(value)
+    return str(label) if label is not None else value

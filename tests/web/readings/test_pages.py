@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -277,6 +278,33 @@ def test_a_fixed_row_is_resubmitted_as_a_new_batch_that_resolves_it(
     # a resolved row is no longer open, and cannot be submitted twice
     again = client.post(f"/readings/quarantine/{row.pk}/", {"value": "12", "reason": "again"})
     assert again.status_code == 302 and IngestRun.objects.filter(organization=org_a).count() == 2
+
+
+def test_the_fix_form_labels_its_fields_in_chinese_and_marks_the_bad_one(
+    client: Client, users: dict[str, Any], profiles: Any
+) -> None:
+    """Issue 9: labels in Chinese only (not the column codes beside them), the column the quarantine names
+    marked invalid."""
+    login(client, users["clerk_a"])
+    row = QuarantinedRow.objects.get(run=upload(client, csv_file(good_and_bad())), code="RD-PARSE")
+    assert row.column == "value"
+    html = client.get(f"/readings/quarantine/{row.pk}/").content.decode()
+    form = html[html.index('id="fix"') : html.index('id="dismiss"')]
+    labels = re.findall(r'<label class="form-label small[^"]*" for="id_(\w+)">([^<]*)', form)
+    assert {k: v.strip() for k, v in labels} == {
+        "point": "计量点",
+        "quantity": "量",
+        "ts": "时间",
+        "value": "数值",
+        "unit": "单位",
+        "sample_id": "样品编号",
+        "analyzed_at": "分析日期",
+        "laboratory": "化验单位",
+    }
+    assert "<code" not in form
+    bad = re.findall(r'<input[^>]*class="[^"]*is-invalid[^"]*"[^>]*>', form)
+    assert len(bad) == 1 and 'name="value"' in bad[0] and 'aria-invalid="true"' in bad[0]
+    assert 'data-bad-field="value"' in form
 
 
 def test_a_fix_that_is_still_wrong_is_quarantined_again(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.assessment.services.transfer import TOKEN_PATTERN
+from carbonmeter.web.widgets import iso_date_input
 
 
 class RunForm(forms.Form):
@@ -14,7 +15,7 @@ class RunForm(forms.Form):
 
     as_of = forms.DateField(
         label=_("评价日期"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=iso_date_input(),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -22,6 +22,7 @@ from carbonmeter.web.base import REASON_MAX_LENGTH
 from carbonmeter.web.metrology.services import Certificate
 from carbonmeter.web.registry.models import Instrument, choices
 from carbonmeter.web.uploads import UploadValidator
+from carbonmeter.web.widgets import iso_date_input, iso_month_input
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -30,7 +31,7 @@ class PlanFilterForm(forms.Form):
     month = forms.CharField(
         label=_("到期月份"),
         required=False,
-        widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}),
+        widget=iso_month_input(),
     )
 
     def clean_month(self) -> date | None:
@@ -44,7 +45,7 @@ class PlanFilterForm(forms.Form):
 
 
 def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    return iso_date_input()
 
 
 class RecordForm(forms.Form):

@@ -24,7 +24,7 @@ from carbonmeter.web.readings.services import ingest
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-REASON = "演示数据：一个月的计量数据 / demo month of metering data"
+REASON = "演示数据：一个月的计量数据"
 
 
 def previous_month(day: date) -> date:

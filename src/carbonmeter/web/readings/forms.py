@@ -244,6 +244,16 @@ class FixRowForm(forms.Form):
     #: Always sent, even empty, so an emptied required cell is reported (RD-MISSING) like in a file.
     REQUIRED: Final = ("point", "ts", "value")
 
+    def __init__(self, *args: Any, bad_column: str = "", **kwargs: Any) -> None:
+        """``bad_column``: the column the quarantine row names (its English or Chinese header); that field
+        is marked invalid, so the reader sees at once which cell to correct."""
+        super().__init__(*args, **kwargs)
+        self.bad = CHINESE_HEADERS.get(bad_column, bad_column)
+        if self.bad in self.fields and self.bad != "reason":
+            attrs = self.fields[self.bad].widget.attrs
+            attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+            attrs["aria-invalid"] = "true"
+
     def cells(self) -> dict[str, str]:
         """The fixed reading: the required cells and the non-empty optional ones (an empty optional cell
         means "use the default", as in a file)."""

@@ -382,7 +382,7 @@ def quarantine_row(request: HttpRequest, pk: int) -> HttpResponse:
     rows = scope_for(request.user, QuarantinedRow).select_related("run", "organization", "resolved_by")
     row = get_object_or_404(rows, pk=pk)
     allowed = scope_for(request.user, QuarantinedRow, write=True).filter(pk=row.pk).exists()
-    form = FixRowForm(request.POST or None, initial=raw_cells(row.raw))
+    form = FixRowForm(request.POST or None, initial=raw_cells(row.raw), bad_column=row.column)
     if request.method == "POST":
         row = _writable_row(request, pk)
         if row.state != "open":

@@ -28,6 +28,7 @@ from carbonmeter.web.registry.queries import SORTS, RegisterFilter
 from carbonmeter.web.registry.validity import STATE_CHOICES, band_choices
 from carbonmeter.web.terms import term_choices
 from carbonmeter.web.uploads import DOCUMENTS
+from carbonmeter.web.widgets import iso_date_input
 
 #: Chinese names of the instrument types the demo and the workbook use.  ``Instrument.type`` is free
 #: text, so an unknown type is shown as written.
@@ -238,9 +239,7 @@ class SealEventForm(InstrumentRowForm):
         fields = ("date", "event", "seal_no", "note")
         labels = {"note": _("说明（原因）")}
         widgets = {
-            "date": forms.DateInput(
-                attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d"
-            ),
+            "date": iso_date_input("form-control form-control-sm"),
             "event": forms.Select(attrs={"class": "form-select form-select-sm"}),
             "seal_no": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             "note": forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm"}),

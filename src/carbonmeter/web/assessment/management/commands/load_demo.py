@@ -74,7 +74,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         original = read_snapshot(opts["file"])
         plant = shift_dates(original, today - original.as_of)
-        org, report = import_snapshot(plant, reason="demo plant loaded")
+        org, report = import_snapshot(plant, reason="载入演示单位")
         assert org is not None
         users = get_user_model()
         for username, title, role in DEMO_USERS:
