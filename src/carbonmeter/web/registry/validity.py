@@ -35,6 +35,7 @@ from django.db.models import (
     Case,
     CharField,
     DateField,
+    Exists,
     Expression,
     F,
     OuterRef,
@@ -45,6 +46,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.functional import lazy
 from django.utils.translation import get_language, gettext
 
@@ -116,34 +118,42 @@ def with_state(
     ``horizon`` is the pack's due-soon days: one number, or one per organization id (the API lists
     several organizations).  The records are correlated to instruments the caller has scoped.
     """
-    records = Calibration.objects.filter(instrument=OuterRef("pk"), archived=False, date__lte=today)
+    live = Calibration.objects.filter(archived=False, date__lte=today)
+    records = live.filter(instrument=OuterRef("pk"))
     passes = records.filter(result="pass")
     latest = passes.annotate(_end=Coalesce("valid_until", "date")).order_by(
         "-date", "-_end", F("valid_until").desc(nulls_last=True), "-id"
     )
     covering = passes.filter(valid_until__gte=today).order_by("-date", "-valid_until", "-id")
-    fails = records.filter(result="fail").order_by("-date")
-    traced = qs.annotate(
-        t_latest=Subquery(latest.values("date")[:1], output_field=DateField()),
-        t_latest_until=Subquery(latest.values("valid_until")[:1], output_field=DateField()),
-        t_covering=Subquery(covering.values("date")[:1], output_field=DateField()),
-        t_covering_until=Subquery(covering.values("valid_until")[:1], output_field=DateField()),
-        t_last_fail=Subquery(fails.values("date")[:1], output_field=DateField()),
-    )
-    ok = Q(t_covering__isnull=False) & (Q(t_last_fail__isnull=True) | Q(t_last_fail__lte=F("t_covering")))
-    soon = Q(t_covering_until__lte=_soon_until(today, horizon))
-    return traced.annotate(
+    # Traceable: some covering pass has no failure after it (then neither has the newest one).
+    voiding = live.filter(instrument=OuterRef("instrument"), result="fail", date__gt=OuterRef("date"))
+    ok = Exists(passes.filter(valid_until__gte=today).filter(~Exists(voiding)))
+    # Failed: a failure dated after every pass (after the newest one).
+    repassed = live.filter(instrument=OuterRef("instrument"), result="pass", date__gte=OuterRef("date"))
+    failed = Exists(records.filter(result="fail").filter(~Exists(repassed)))
+    covering_until = Subquery(covering.values("valid_until")[:1], output_field=DateField())
+    soon: Any = LessThanOrEqual(covering_until, _soon_until(today, horizon))
+    # Each condition appears once per expression and SQL's CASE stops at the first match, so a filter
+    # or a sort on the state costs a few index probes per instrument.
+    return qs.annotate(
         traceable=Case(When(ok, then=Value(True)), default=Value(False), output_field=BooleanField()),
         state=Case(
-            When(t_latest__isnull=True, then=Value("never")),
-            When(ok & soon, then=Value("due_soon")),
-            When(ok, then=Value("valid")),
-            When(t_last_fail__gt=F("t_latest"), then=Value("failed")),
+            When(~Exists(passes), then=Value("never")),
+            When(ok, then=Case(When(soon, then=Value("due_soon")), default=Value("valid"))),
+            When(failed, then=Value("failed")),
             default=Value("expired"),
             output_field=CharField(),
         ),
-        valid_until=Case(When(ok, then=F("t_covering_until")), default=F("t_latest_until")),
-        trace_date=Case(When(ok, then=F("t_covering")), default=F("t_latest")),
+        valid_until=Case(
+            When(ok, then=covering_until),
+            default=Subquery(latest.values("valid_until")[:1]),
+            output_field=DateField(),
+        ),
+        trace_date=Case(
+            When(ok, then=Subquery(covering.values("date")[:1])),
+            default=Subquery(latest.values("date")[:1]),
+            output_field=DateField(),
+        ),
         trace_kind=Case(
             When(ok, then=Subquery(covering.values("kind")[:1])),
             default=Subquery(latest.values("kind")[:1]),
