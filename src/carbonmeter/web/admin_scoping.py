@@ -191,12 +191,12 @@ class ScopedAdmin(_ModelAdmin):
             raise PermissionDenied
         reason = form.cleaned_data.get(REASON_FIELD) if REASON_FIELD in form.fields else None
         if not reason:
-            raise PermissionDenied("a change reason is required")
+            raise PermissionDenied(gettext("须填写变更原因"))
         obj._change_reason = reason
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if not self.write_queryset(request).filter(pk=obj.pk).exists():
-                raise PermissionDenied("the row would leave the organizations you may change")
+                raise PermissionDenied(gettext("保存后该记录将不属于您可修改的单位"))
 
     def choices_for(self, request: HttpRequest, related: type[models.Model]) -> QuerySet[Any] | None:
         """The rows a relation may point to: those of the organizations the user may write here.
