@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from carbonmeter.io.snapshot_xlsx import write_xlsx
+from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.assessment.services.snapshot import build_snapshot
 from carbonmeter.web.registry.models import Instrument, Organization
@@ -322,8 +323,13 @@ def test_assessment_rates_equal_the_cli_on_the_exported_snapshot(
             }
         )
     assert shown, "the run page shows no Table A.1 rows"
-    pack = page.locator("dt", has_text="规则包").locator("xpath=following-sibling::dd[1]").inner_text()
-    assert pack.split() == [run.pack_id, run.pack_version]
+    pack = page.locator("dt", has_text="规则包").locator("xpath=following-sibling::dd[1]")
+    assert (pack.get_attribute("data-pack"), pack.get_attribute("data-pack-version")) == (
+        run.pack_id,
+        run.pack_version,
+    )
+    # a person reads the pack's title and version, not its id
+    assert pack.inner_text() == f"{load_pack(run.pack_id).title.zh}（{run.pack_version}）"
 
     # the snapshot, exported through the page's link with the page's session
     page.goto("/transfer/")
