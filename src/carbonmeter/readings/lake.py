@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from carbonmeter.readings import cems, sums
 from carbonmeter.readings.effective import KEY, latest_batch_sql
-from carbonmeter.readings.ledger import FILE_NAME, FileRecord, file_sha256
+from carbonmeter.readings.ledger import FILE_NAME, FileRecord, file_sha256, fsync_dir
 from carbonmeter.readings.series import Sample, Span, period_key
 
 STAGING = "_staging"
@@ -216,14 +216,6 @@ def writer_lock(lake: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -293,9 +285,9 @@ def stage(lake: Path, org: str, seq: int, table: pa.Table) -> Staged:
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         records = tuple(pool.map(write, jobs))
     for d in sorted({p for r in records for p in _parents(folder, r.path)}):
-        _fsync_dir(d)
-    _fsync_dir(folder)
-    _fsync_dir(folder.parent)
+        fsync_dir(d)
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
     return Staged(lake, folder, seq, records)
 
 
@@ -324,11 +316,11 @@ def _move_all(
             if src.exists():
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dst)
-                _fsync_dir(dst.parent)
+                fsync_dir(dst.parent)
         if after_each is not None:
             after_each(i)
     shutil.rmtree(folder, ignore_errors=True)
-    _fsync_dir(folder.parent)
+    fsync_dir(folder.parent)
 
 
 def staged_copy(lake: Path, rel: str) -> Path | None:
@@ -370,7 +362,7 @@ def recover(lake: Path, committed: Callable[[Sequence[str]], Collection[str]]) -
             else:
                 shutil.rmtree(folder, ignore_errors=True)
                 done.rolled_back.append(folder.name)
-        _fsync_dir(root)
+        fsync_dir(root)
     for rel in sums.missing(lake, data_files(lake)):
         sums.build(lake, rel)
         done.sums_built.append(rel)

@@ -492,6 +492,15 @@ def head_anchor(batches: Sequence[BatchRecord], now: datetime) -> Anchor | None:
     return Anchor(format_ts(now), len(batches), last.seq, last.chain_hash)
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries durable (a file created or renamed in it survives a power cut)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def append_anchor(lake: Path, anchor: Anchor) -> None:
     """Append one line to ``<lake>/_anchors.jsonl`` and fsync it (and the folder when the file is new).
 
@@ -508,11 +517,7 @@ def append_anchor(lake: Path, anchor: Anchor) -> None:
     finally:
         os.close(fd)
     if new:
-        dfd = os.open(lake, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        fsync_dir(lake)
 
 
 def create_anchor_file(lake: Path) -> None:

@@ -29,22 +29,17 @@ from typing import Literal, Protocol
 
 from msgspec import Struct
 
-from carbonmeter.core.traceability import DayFlag, trace_day
+from carbonmeter.core.traceability import Dated, DayFlag, trace_day
 from carbonmeter.readings.series import LOCAL
 
 Flag = DayFlag
 FLAGS: tuple[Flag, ...] = ("valid", "after_failed", "no_valid_calibration")
 
 
-class CalibrationLike(Protocol):
-    """What the gate reads from a record; ``carbonmeter.core.snapshot.Calibration`` fits."""
+class CalibrationLike(Dated, Protocol):
+    """What the gate reads from a record (the core rule's fields and the kind); ``carbonmeter.core.snapshot.
+    Calibration`` fits."""
 
-    @property
-    def date(self) -> dt.date: ...
-    @property
-    def valid_until(self) -> dt.date | None: ...
-    @property
-    def result(self) -> str: ...
     @property
     def kind(self) -> str: ...
 

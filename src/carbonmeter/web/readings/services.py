@@ -62,6 +62,7 @@ from carbonmeter.readings.ledger import (
     create_anchor_file,
     file_sha256,
     format_ts,
+    fsync_dir,
     read_anchors,
     verify,
 )
@@ -287,14 +288,6 @@ def _part_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.part")
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _keep_source(run: IngestRun, path: Path) -> None:
     """Keep the file as received beside its run: the evidence a verifier asks for, and what a fixed
     quarantined row is compared with. A run that only repeated stored content keeps nothing new.
@@ -312,7 +305,7 @@ def _keep_source(run: IngestRun, path: Path) -> None:
         os.fsync(dst.fileno())
     _pause("copied")
     os.replace(part, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     run.upload.name = name
     run._change_reason = "原始文件存档 / source file kept"
     run.save(update_fields=["upload"])
@@ -378,7 +371,7 @@ def recover_sources() -> SourcesRecovered:
             continue
         if _matches(final, record) is not None and _matches(part, record) is None:
             os.replace(part, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         why = _matches(final, record)
         if why is None:
             part.unlink(missing_ok=True)
