@@ -754,25 +754,6 @@ def test_label_of_a_traceable_instrument_below_its_accuracy_requirement_is_yello
     assert label.run is not None and label.standing.state in ("valid", "due_soon")
 
 
-@pytest.mark.parametrize(
-    ("status", "value", "accuracy_ok", "label"),
-    [
-        ("in_use", "valid", True, "qualified"),
-        ("in_use", "due_soon", None, "qualified"),
-        ("in_use", "valid", False, "limited"),
-        ("in_use", "expired", True, "stopped"),
-        ("in_use", "failed", True, "stopped"),
-        ("in_use", "never", True, "stopped"),
-        ("standby", "valid", True, "stopped"),
-        ("stopped", "valid", True, "stopped"),
-        ("sealed", "valid", True, "stopped"),
-        ("scrapped", "valid", True, "stopped"),
-    ],
-)
-def test_label_colour_rule(status: str, value: str, accuracy_ok: bool | None, label: str) -> None:
-    assert validity.label_state(status, value, accuracy_ok) == label
-
-
 def test_label_qr_code_holds_the_page_url_and_the_asset_number(
     users: dict[str, Any], org_a: Organization
 ) -> None:

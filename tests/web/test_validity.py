@@ -147,8 +147,11 @@ def test_per_organization_horizons_are_applied_per_row(org_a: Organization, org_
         ("in_use", "expired", True, "stopped"),
         ("in_use", "failed", True, "stopped"),
         ("in_use", "never", None, "stopped"),
+        ("in_use", "never", True, "stopped"),
         ("standby", "valid", True, "stopped"),
         ("stopped", "valid", True, "stopped"),
+        ("sealed", "valid", True, "stopped"),
+        ("scrapped", "valid", True, "stopped"),
     ],
 )
 def test_label_state_is_derived_from_the_state(
