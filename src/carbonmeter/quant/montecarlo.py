@@ -1,10 +1,10 @@
 """Monte Carlo propagation of distributions (JCGM 101, "GUM Supplement 1") in numpy.
 
 Each input is drawn ``draws`` times from its distribution (:class:`~carbonmeter.quant.uncertainty.Input`:
-normal, rectangular, triangular, scaled-shifted t), the model is evaluated once on the arrays, and the output's
-mean, standard deviation (the standard uncertainty) and 95 % coverage intervals are read from the sorted
-draws: the probabilistically symmetric one (2.5 % and 97.5 % quantiles, JCGM 101 7.7.2) and the shortest
-one (JCGM 101 7.7.3). Seed it (``seed=``) for reproducible tests.
+normal, rectangular, triangular, scaled-shifted t), the model is evaluated once on the arrays, and the
+output's mean, standard deviation (the standard uncertainty) and 95 % coverage intervals are read from
+the sorted draws: the probabilistically symmetric one (2.5 % and 97.5 % quantiles, JCGM 101 7.7.2) and
+the shortest one (JCGM 101 7.7.3). Seed it (``seed=``) for reproducible tests.
 
 Correlated inputs are drawn through a Gaussian copula (correlated standard normals mapped to each input's
 distribution): exact for normal inputs (JCGM 101 6.4.8) and for r = ±1 (the same instrument); for other
@@ -64,7 +64,9 @@ class McResult:
         return (self.high - self.low) / 2.0
 
 
-def draw(inputs: Sequence[Input], draws: int, rng: np.random.Generator, correlation: Floats | None = None) -> Floats:
+def draw(
+    inputs: Sequence[Input], draws: int, rng: np.random.Generator, correlation: Floats | None = None
+) -> Floats:
     """An (inputs × draws) array of samples; ``correlation`` (inputs × inputs) couples them (copula)."""
     if draws < 2:
         raise ValueError(f"need at least 2 draws, got {draws}")
@@ -78,7 +80,7 @@ def draw(inputs: Sequence[Input], draws: int, rng: np.random.Generator, correlat
         assert correlation is not None
         idx = np.flatnonzero(coupled)
         normals = _correlated_normals(correlation[np.ix_(idx, idx)], draws, rng)
-        for row, i in enumerate(idx):
+        for row, i in enumerate(idx.tolist()):
             out[i] = _from_normal(inputs[i], normals[row])
     for i, inp in enumerate(inputs):
         if not coupled[i]:
@@ -104,15 +106,15 @@ def _from_normal(inp: Input, z: Floats) -> Floats:
 
     if inp.distribution == "normal":
         return inp.value + inp.u * z
-    q = special.ndtr(z)
+    q = np.asarray(special.ndtr(z), dtype=np.float64)
     if inp.distribution == "rectangular":
-        return inp.value + math.sqrt(3.0) * inp.u * (2.0 * q - 1.0)
+        return np.asarray(inp.value + math.sqrt(3.0) * inp.u * (2.0 * q - 1.0), dtype=np.float64)
     if inp.distribution == "triangular":
         a = math.sqrt(6.0) * inp.u
         lower = np.sqrt(2.0 * q) - 1.0
         upper = 1.0 - np.sqrt(2.0 * (1.0 - q))
-        return inp.value + a * np.where(q < 0.5, lower, upper)
-    return inp.value + inp.u * special.stdtrit(inp.dof, q)
+        return np.asarray(inp.value + a * np.where(q < 0.5, lower, upper), dtype=np.float64)
+    return np.asarray(inp.value + inp.u * special.stdtrit(inp.dof, q), dtype=np.float64)
 
 
 def _correlated_normals(correlation: Floats, n: int, rng: np.random.Generator) -> Floats:
@@ -124,7 +126,7 @@ def _correlated_normals(correlation: Floats, n: int, rng: np.random.Generator) -
     if w.min() < -1e-9:
         raise ValueError("correlation matrix is not positive semi-definite")
     factor = v * np.sqrt(np.clip(w, 0.0, None))
-    return factor @ rng.standard_normal((correlation.shape[0], n))
+    return np.asarray(factor @ rng.standard_normal((correlation.shape[0], n)), dtype=np.float64)
 
 
 def coverage_interval(sorted_draws: Floats, p: float = P95, shortest: bool = False) -> Interval:

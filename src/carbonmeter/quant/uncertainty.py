@@ -1,4 +1,5 @@
-"""GUM (JCGM 100) propagation: typed inputs, combined standard uncertainty, Welch–Satterthwaite, k, U95, budget.
+"""GUM (JCGM 100) propagation: typed inputs, combined standard uncertainty, Welch–Satterthwaite, k, U95,
+budget.
 
 Two paths that give the same numbers (the tests hold them together):
 
@@ -269,7 +270,7 @@ def combine(
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    """Vectorised result of :func:`product`: per output the value, ``u`` and ``u_rel``; per input its share."""
+    """Vectorised :func:`product`: per output the value, ``u`` and ``u_rel``; per input its share."""
 
     value: Floats
     u: Floats

@@ -77,7 +77,14 @@ def parse(unit: str) -> pint.Quantity[Any]:
         return registry().Quantity(Fraction(1), "dimensionless")
     try:
         parsed = registry().parse_expression(text)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError, ZeroDivisionError) as exc:
+    except (
+        pint.errors.PintError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        SyntaxError,
+        ZeroDivisionError,
+    ) as exc:
         raise UnitMismatch(unit, unit, f"not a unit ({exc})") from exc
     if not isinstance(parsed, pint.Quantity) or parsed.magnitude == 0:
         raise UnitMismatch(unit, unit, "not a unit")

@@ -4,8 +4,8 @@ pint does the dimensional analysis, once per distinct (unit, canonical unit) pai
 rows usually has one or two units, so the factor is computed once and applied to the whole column by the
 engine (``carbonmeter.readings.ingest``). The registry is the product's one registry
 (:func:`carbonmeter.quant.units.registry`: Nm3, tce = 29.3076 GJ, tC, tCO2 are defined there, once); the
-spellings users write (吨, 万Nm3, 千瓦时, m³, ℃) come from ``quantities.yaml``. The original value and unit are kept beside the converted value (contract), so nothing
-of what was received is lost.
+spellings users write (吨, 万Nm3, 千瓦时, m³, ℃) come from ``quantities.yaml``. The original value and unit
+are kept beside the converted value (contract), so nothing of what was received is lost.
 """
 
 from __future__ import annotations
