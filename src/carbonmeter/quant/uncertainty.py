@@ -175,9 +175,21 @@ def propagate(
     for a, b in pairs:
         if a not in names or b not in names or a == b:
             raise ValueError(f"correlation between unknown or identical inputs: {a!r}, {b!r}")
+    certain = {i.name for i in inputs if i.u == 0}  # a constant to GTC: its correlations are moot
+    pairs = {pair: r for pair, r in pairs.items() if not set(pair) & certain}
     correlated = {n for pair in pairs for n in pair}
+    # Welch–Satterthwaite is invalid for correlated inputs with finite dof (GUM H.2): GTC refuses them
+    # outside an ensemble, so they enter with infinite dof and the result's dof is undefined (nan).
+    undefined_dof = any(i.name in correlated and math.isfinite(i.dof) for i in inputs)
     ureals = [
-        GTC.ureal(i.value, i.u, i.dof, label=i.name, independent=i.name not in correlated) for i in inputs
+        GTC.ureal(
+            i.value,
+            i.u,
+            math.inf if i.name in correlated else i.dof,
+            label=i.name,
+            independent=i.name not in correlated,
+        )
+        for i in inputs
     ]
     by_name = dict(zip(names, ureals, strict=True))
     for (a, b), r in pairs.items():
@@ -191,7 +203,7 @@ def propagate(
     sensitivities = [float(GTC.reporting.sensitivity(y, x)) for x in ureals]
     matrix = _correlation_matrix(names, pairs)
     shares = components * (matrix @ components) / u**2 if u > 0 else np.zeros(len(names))
-    dof = float(GTC.dof(y))
+    dof = math.nan if undefined_dof else float(GTC.dof(y))
     budget = sorted(
         (
             Contribution(n, c, float(cu), float(s))
