@@ -57,8 +57,8 @@ def test_reading_engines_import_nothing_impure() -> None:
     assert impure == []
 
 
-#: The quantitative layer (docs/specs/quant.md): pint, numpy (scipy.special and GTC only when called: they cost
-#: ~1 s to import), nothing of the product's other layers.
+#: The quantitative layer (docs/specs/quant.md): pint, numpy (scipy.special and GTC only when called: they
+#: cost ~1 s to import), nothing of the product's other layers.
 QUANT = (
     "carbonmeter.quant.units",
     "carbonmeter.quant.uncertainty",

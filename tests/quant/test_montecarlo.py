@@ -32,7 +32,7 @@ class TestJcgm101Section92:
         assert r.high == pytest.approx(3.92, abs=0.005 + 4 * 0.005)
 
     def test_923_rectangular_inputs(self) -> None:
-        """§9.2.3: the same with Xi rectangular of standard deviation 1: u(y) = 2.0, interval [−3.88, 3.88]."""
+        """§9.2.3: the same, Xi rectangular with standard deviation 1: u(y) = 2.0, interval [−3.88, 3.88]."""
         inputs = [Input.rectangular(f"x{i}", 0.0, math.sqrt(3.0)) for i in range(4)]
         r = simulate(_sum4, inputs, draws=M, seed=923)
         assert r.u == pytest.approx(2.0, abs=0.05 + 4 * 0.0014)

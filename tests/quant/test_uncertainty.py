@@ -7,6 +7,7 @@ Tolerance practice (R ``propagate``, §12.5): half a unit of the last published 
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import GTC
 import numpy as np
@@ -65,7 +66,11 @@ class TestGumH2CorrelatedInputs:
     0.0700 / 0.2957 / 0.2366, so u is held to 1.5 units of the last digit, the values to half a unit."""
 
     INPUTS = (Input("V", 4.999, 3.2e-3), Input("I", 19.661e-3, 9.5e-6), Input("phi", 1.04446, 7.5e-4))
-    CORRELATIONS = {("V", "I"): -0.36, ("V", "phi"): 0.86, ("I", "phi"): -0.65}
+    CORRELATIONS: ClassVar[dict[tuple[str, str], float]] = {
+        ("V", "I"): -0.36,
+        ("V", "phi"): 0.86,
+        ("I", "phi"): -0.65,
+    }
 
     @pytest.mark.parametrize(
         ("name", "model", "value", "u"),

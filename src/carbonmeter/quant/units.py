@@ -93,6 +93,22 @@ def parse(unit: str) -> pint.Quantity[Any]:
     return parsed
 
 
+def dimensions(q: pint.Quantity[Any]) -> str:
+    """``[mass]·[length]^2/[time]^2`` (pint's own formatter cannot print fraction exponents)."""
+    terms = sorted((str(name), Fraction(str(power))) for name, power in dict(q.dimensionality).items())
+    if not terms:
+        return "dimensionless"
+
+    def term(name: str, power: Fraction) -> str:
+        p = abs(power)
+        shown = str(p.numerator) if p.denominator == 1 else str(p)
+        return name if p == 1 else f"{name}^{shown}"
+
+    up = "·".join(term(n, p) for n, p in terms if p > 0) or "1"
+    down = "·".join(term(n, p) for n, p in terms if p < 0)
+    return f"{up}/{down}" if down else up
+
+
 def same_dimension(unit: str, other: str) -> bool:
     """Whether ``unit`` and ``other`` measure the same kind of quantity."""
     return bool(parse(unit).dimensionality == parse(other).dimensionality)
@@ -104,7 +120,7 @@ def factor(unit: str, target: str) -> float:
     :class:`UnitMismatch` when either is unknown or they differ in dimension."""
     source, goal = parse(unit), parse(target)
     if source.dimensionality != goal.dimensionality:
-        raise UnitMismatch(unit, target, f"{source.dimensionality} ≠ {goal.dimensionality}")
+        raise UnitMismatch(unit, target, f"{dimensions(source)} ≠ {dimensions(goal)}")
     value = float((source / goal).to("dimensionless").magnitude)
     if not math.isfinite(value) or value == 0:
         raise UnitMismatch(unit, target, "no finite, non-zero factor")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pint
 
+from carbonmeter.quant.units import dimensions as _dimensions
 from carbonmeter.quant.units import registry
 from carbonmeter.readings.model import unit_aliases
 
@@ -116,22 +117,6 @@ def _parse(text: str, original: str, canonical: str) -> pint.Quantity[Any]:
     if parsed.magnitude == 0:
         raise UnitError("unknown", original, canonical, "a zero unit")
     return parsed
-
-
-def _dimensions(q: pint.Quantity[Any]) -> str:
-    """``[mass]·[length]^2/[time]^2`` (pint's own formatter cannot print fraction exponents)."""
-    terms = sorted((str(name), Fraction(str(power))) for name, power in dict(q.dimensionality).items())
-    if not terms:
-        return "dimensionless"
-
-    def term(name: str, power: Fraction) -> str:
-        p = abs(power)
-        shown = str(p.numerator) if p.denominator == 1 else str(p)
-        return name if p == 1 else f"{name}^{shown}"
-
-    up = "·".join(term(n, p) for n, p in terms if p > 0) or "1"
-    down = "·".join(term(n, p) for n, p in terms if p < 0)
-    return f"{up}/{down}" if down else up
 
 
 @lru_cache(maxsize=4096)
