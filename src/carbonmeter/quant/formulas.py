@@ -206,6 +206,8 @@ class BudgetLine:
     instrument: str | None
     certificate_no: str | None
     contribution: float | None
+    #: The signed component ``cᵢ·u(xᵢ)`` in t CO2 (what the plant total combines).
+    component: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,24 +229,36 @@ class Evaluation:
         return None if self.u_t is None else k * self.u_t
 
 
-@lru_cache(maxsize=1024)
 def canonical_unit(formula: Formula, name: str, unit: str) -> tuple[str, float]:
     """The parameter's canonical unit of ``unit``'s dimension and the factor into it."""
     parameter = formula.parameter(name)
     try:
-        for candidate in parameter.units:
-            if units.same_dimension(unit, candidate):
-                return candidate, units.factor(unit, candidate)
+        found = _canonical(parameter.units, unit)
     except units.UnitMismatch as exc:
         raise FormulaError(formula.id, name, f"unit {unit!r}: {exc.detail}") from exc
-    raise FormulaError(formula.id, name, f"unit {unit!r} does not fit {' or '.join(parameter.units)}")
+    if found is None:
+        raise FormulaError(formula.id, name, f"unit {unit!r} does not fit {' or '.join(parameter.units)}")
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _canonical(alternatives: tuple[str, ...], unit: str) -> tuple[str, float] | None:
+    for candidate in alternatives:
+        if units.same_dimension(unit, candidate):
+            return candidate, units.factor(unit, candidate)
+    return None
+
+
+def check_dimensions(formula: Formula, chosen: tuple[tuple[str, str], ...]) -> None:
+    """The formula over the chosen canonical units gives a mass of CO2 (see :func:`_check_dimensions`)."""
+    _check_dimensions(formula.id, chosen)
 
 
 @lru_cache(maxsize=1024)
-def check_dimensions(formula: Formula, chosen: tuple[tuple[str, str], ...]) -> None:
+def _check_dimensions(formula_id: str, chosen: tuple[tuple[str, str], ...]) -> None:
     """The formula over the chosen canonical units gives a mass of CO2 (so a gas amount in 10^4 Nm³ is not
     multiplied by an NCV per tonne). Evaluated once per combination of units, on pint quantities."""
-    arithmetic = ARITHMETIC[formula.id]
+    arithmetic = ARITHMETIC[formula_id]
     if arithmetic.evaluate is None:
         return
     one = {name: units.parse(unit) for name, unit in chosen}
@@ -252,9 +266,9 @@ def check_dimensions(formula: Formula, chosen: tuple[tuple[str, str], ...]) -> N
         ratio = arithmetic.evaluate(one) / units.parse(EMISSIONS_UNIT)
         ok = bool(getattr(ratio, "dimensionless", False))
     except Exception as exc:  # pint raises DimensionalityError on (mass − volume) and the like
-        raise FormulaError(formula.id, None, f"units {dict(chosen)} do not combine: {exc}") from exc
+        raise FormulaError(formula_id, None, f"units {dict(chosen)} do not combine: {exc}") from exc
     if not ok:
-        raise FormulaError(formula.id, None, f"units {dict(chosen)} do not give a mass of CO2")
+        raise FormulaError(formula_id, None, f"units {dict(chosen)} do not give a mass of CO2")
 
 
 def evaluate(
@@ -310,11 +324,8 @@ def evaluate(
     shares: list[float | None] = [None] * len(lines)
     u_t: float | None = None
     if judged:
-        instruments = sorted({p.instrument for p, *_ in lines if p.instrument})
-        group = [instruments.index(p.instrument) if p.instrument else -1 for p, *_ in lines]
-        result = combine([float(c or 0.0) for *_, c in lines], group=group)
-        u_t = float(result.u[0])
-        shares = [float(s) for s in result.share]
+        u_t, shares_judged = _combine_few([(p.instrument, c or 0.0) for p, _, _, c in lines])
+        shares = list(shares_judged)
     budget = sorted(
         (
             BudgetLine(
@@ -326,13 +337,29 @@ def evaluate(
                 instrument=part.instrument,
                 certificate_no=part.certificate_no,
                 contribution=share,
+                component=component,
             )
-            for (part, name, amount, _), share in zip(lines, shares, strict=True)
+            for (part, name, amount, component), share in zip(lines, shares, strict=True)
         ),
         key=lambda b: -(b.contribution or 0.0),
     )
     u_rel = None if u_t is None else (u_t / abs(emissions) if emissions else math.inf)
     return Evaluation(formula.id, emissions, (), u_rel, u_t, tuple(budget), canonical)
+
+
+def _combine_few(items: Sequence[tuple[str | None, float]]) -> tuple[float, list[float]]:
+    """:func:`~carbonmeter.quant.uncertainty.combine` for one output of a few inputs, in plain Python
+    (numpy's per-call cost dominates below ~50 inputs): ``(instrument or None, component)`` pairs."""
+    sums: dict[object, float] = {}
+    keys: list[object] = []
+    for i, (instrument, component) in enumerate(items):
+        key: object = instrument if instrument else i
+        keys.append(key)
+        sums[key] = sums.get(key, 0.0) + component
+    variance = math.fsum(v * v for v in sums.values())
+    if variance <= 0:
+        return 0.0, [0.0] * len(items)
+    return math.sqrt(variance), [c * sums[k] / variance for (_, c), k in zip(items, keys, strict=True)]
 
 
 def evaluate_batch(formula_id: str, values: Mapping[str, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -387,25 +414,15 @@ def total(terms: Sequence[Term]) -> Total:
             complete = False
             continue
         for line in term.evaluation.budget:
-            components.append(term.sign * _component(line, term.evaluation))
+            assert line.component is not None
+            components.append(term.sign * line.component)
             keys.append(line.instrument)
             labels.append((line.point, line.parameter))
-    instruments = sorted({k for k in keys if k})
-    group = [instruments.index(k) if k else -1 for k in keys]
+    numbers = {k: n for n, k in enumerate(sorted({k for k in keys if k}))}
+    group = [numbers[k] if k else -1 for k in keys]
     result = combine(components, group=group, n_outputs=1)
     shares = sorted(
         ((p, n, float(s)) for (p, n), s in zip(labels, result.share, strict=True)), key=lambda t: -t[2]
     )
     net = math.fsum(t.sign * t.emissions_t for t in terms)
     return Total(net, float(result.u[0]), complete, tuple(shares))
-
-
-def _component(line: BudgetLine, evaluation: Evaluation) -> float:
-    """The signed component ``cᵢ·uᵢ`` of a budget line, recomputed from the formula's gradient."""
-    arithmetic = ARITHMETIC[evaluation.formula]
-    point: dict[str, Any] = dict(evaluation.canonical)
-    if arithmetic.evaluate is None:
-        point["emissions"] = evaluation.emissions_t
-    grad = float(arithmetic.gradient(point)[line.parameter])
-    assert line.u_rel is not None
-    return grad * line.value * line.u_rel
