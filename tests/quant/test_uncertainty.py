@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonmeter.quant.uncertainty import Input, combine, coverage_factor, product, propagate
+from carbonmeter.quant.uncertainty import Input, combine, coverage_factor, product, propagate, tier
 
 # --- golden cases -----------------------------------------------------------------------------------------
 
@@ -265,3 +265,21 @@ def test_a_smaller_input_uncertainty_never_raises_the_combined(
     before = product([values], [u_rel]).u[0]
     after = product([values], [better]).u[0]
     assert after <= before * (1 + 1e-12)
+
+
+class TestTier:
+    """Annex II Table 1 as the pack will carry it (standards-digest §10.2): U95 ≤ 1.5 % → 4, ≤ 2.5 % → 3,
+    ≤ 5 % → 2, ≤ 7.5 % → 1, else 0. The table is test data here."""
+
+    TABLE: ClassVar[dict[int, float]] = {1: 7.5, 2: 5.0, 3: 2.5, 4: 1.5}
+
+    @pytest.mark.parametrize(
+        ("u95", "expected"),
+        [(0.0, 4), (1.5, 4), (1.51, 3), (2.5, 3), (5.0, 2), (7.5, 1), (7.51, 0), (None, None)],
+    )
+    def test_boundaries_are_inclusive(self, u95: float | None, expected: int | None) -> None:
+        assert tier(u95, self.TABLE) == expected
+
+    def test_a_table_without_tier_4(self) -> None:
+        # flaring: ±17.5 / 12.5 / 7.5 %, no tier 4
+        assert tier(1.0, {1: 17.5, 2: 12.5, 3: 7.5}) == 3

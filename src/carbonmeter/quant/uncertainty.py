@@ -324,6 +324,21 @@ def product(
     return Product(y, np.abs(y) * combined.u, combined.u, combined.share.reshape(rows, cols))
 
 
+def tier(u95_percent: float | None, thresholds: Mapping[int, float]) -> int | None:
+    """The EU MRR tier an activity amount's expanded uncertainty reaches (contract §6.3): the highest tier
+    whose maximum permissible U95 (``thresholds``: tier → %, from the pack) it does not exceed; 0 when it
+    reaches none; ``None`` when the uncertainty is not judged.
+
+    >>> table = {1: 7.5, 2: 5.0, 3: 2.5, 4: 1.5}  # illustration; the pack holds the numbers
+    >>> [tier(u, table) for u in (1.5, 2.0, 7.5, 9.0, None)]
+    [4, 3, 1, 0, None]
+    """
+    if u95_percent is None:
+        return None
+    reached = [t for t, limit in thresholds.items() if u95_percent <= limit]
+    return max(reached, default=0)
+
+
 def budget_order(names: Iterable[str], shares: ArrayLike) -> list[tuple[str, float]]:
     """``(name, share)`` pairs, largest share first (ties: the given order)."""
     pairs = list(zip(names, np.asarray(shares, dtype=np.float64).tolist(), strict=True))
