@@ -118,6 +118,15 @@ class TestDraws:
         inputs = [Input("a", 1.0, 0.1)]
         assert simulate(lambda a: a, inputs, 1_000, seed=9) == simulate(lambda a: a, inputs, 1_000, seed=9)
 
+    def test_chunks_bound_memory_not_the_answer(self) -> None:
+        inputs = [Input("a", 10.0, 1.0), Input.rectangular("b", 5.0, 1.0)]
+        small = simulate(lambda a, b: a * b, inputs, 200_001, seed=8, chunk=1_000)
+        whole = simulate(lambda a, b: a * b, inputs, 200_001, seed=8, chunk=10**6)
+        assert small.draws == whole.draws == 200_001
+        assert small.u == pytest.approx(whole.u, rel=0.01)
+        with pytest.raises(ValueError, match="chunk"):
+            simulate(lambda a, b: a * b, inputs, 100, chunk=1)
+
     def test_refuses_a_non_correlation_matrix(self) -> None:
         with pytest.raises(ValueError, match="semi-definite"):
             simulate(

@@ -150,9 +150,11 @@ def simulate(
     seed: int | np.random.Generator | None = None,
     correlations: Mapping[tuple[str, str], float] | None = None,
     p: float = P95,
+    chunk: int = 100_000,
 ) -> McResult:
     """Propagate the inputs' distributions through ``model`` (called with one array per input, in order;
-    it must be vectorised: arithmetic operators and numpy functions)."""
+    it must be vectorised: arithmetic operators and numpy functions). Draws are made ``chunk`` at a time,
+    so memory stays at (inputs × chunk) floats besides the output's ``draws`` floats."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     names = [i.name for i in inputs]
     matrix = None
@@ -163,9 +165,14 @@ def simulate(
             if a not in index or b not in index or a == b or not -1.0 <= r <= 1.0:
                 raise ValueError(f"bad correlation {a!r}–{b!r}: {r}")
             matrix[index[a], index[b]] = matrix[index[b], index[a]] = r
-    x = draw(inputs, draws, rng, matrix)
-    y = np.broadcast_to(np.asarray(model(*x), dtype=np.float64), (draws,))
-    ys = np.sort(y)
+    if chunk < 2:
+        raise ValueError(f"chunk must be at least 2, got {chunk}")
+    ys = np.empty(draws)
+    for start in range(0, draws, chunk):
+        n = min(chunk, draws - start)
+        x = draw(inputs, max(n, 2), rng, matrix)[:, :n]
+        ys[start : start + n] = np.broadcast_to(np.asarray(model(*x), dtype=np.float64), (n,))
+    ys.sort()
     sym = coverage_interval(ys, p)
     return McResult(
         draws=draws,
