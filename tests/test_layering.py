@@ -55,3 +55,30 @@ def test_reading_engines_import_nothing_impure() -> None:
     assert set(READINGS_PURE) <= set(mods)
     impure = [m for m in mods if m.split(".")[0] in READINGS_FORBIDDEN or m.startswith(READINGS_FORBIDDEN)]
     assert impure == []
+
+
+#: The quantitative layer (docs/specs/quant.md): pint, numpy (scipy.special and GTC only when called: they
+#: cost ~1 s to import), nothing of the product's other layers.
+QUANT = (
+    "carbonmeter.quant.units",
+    "carbonmeter.quant.uncertainty",
+    "carbonmeter.quant.montecarlo",
+    "carbonmeter.quant.formulas",
+)
+QUANT_FORBIDDEN = (
+    *FORBIDDEN,
+    "pyarrow",
+    "ibis",
+    "GTC",
+    "scipy.special",
+    "carbonmeter.core",
+    "carbonmeter.readings",
+    "carbonmeter.web",
+)
+
+
+def test_quant_imports_nothing_impure() -> None:
+    mods = loaded_modules(*QUANT)
+    assert set(QUANT) <= set(mods)
+    impure = [m for m in mods if m.split(".")[0] in QUANT_FORBIDDEN or m.startswith(QUANT_FORBIDDEN)]
+    assert impure == []

@@ -217,11 +217,6 @@ def kind_name(kind: Kind, lang: Lang = "zh") -> str:
     return str(_catalogue()["kinds"][kind.value][lang])
 
 
-def unit_definitions() -> tuple[str, ...]:
-    """Pint definitions of the units pint does not know (Nm3, tce, tC)."""
-    return tuple(str(d) for d in _catalogue()["definitions"])
-
-
 @cache
 def unit_aliases() -> dict[str, str]:
     """Unit spellings users write → pint spellings."""

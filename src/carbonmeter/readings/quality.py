@@ -40,14 +40,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from carbonmeter.quant.formulas import CO2_PER_C
 from carbonmeter.readings import cems, counters, gaps, substitution, validity
 from carbonmeter.readings.lake import OrgReader
 from carbonmeter.readings.model import Kind, quantities
 from carbonmeter.readings.series import LOCAL, UTC, Sample, Span, period_span
 
-#: tCO2 per tC: the ratio of the molar masses of CO2 (44) and C (12), as the standard's carbon-content
-#: formulas write it. Physics, not a rule number: the one place it is written.
-CO2_PER_C: Final = 44.0 / 12.0
 #: ``extra`` keys read for CEMS mass: the duct cross-section (m²) and whether CO2 is reported wet or dry.
 DUCT_AREA_KEY: Final = "duct_area_m2"
 CO2_BASIS_KEY: Final = "co2_basis"

@@ -2,10 +2,10 @@
 
 pint does the dimensional analysis, once per distinct (unit, canonical unit) pair: a file of ten million
 rows usually has one or two units, so the factor is computed once and applied to the whole column by the
-engine (``carbonmeter.readings.ingest``). The registry knows the plant's units besides pint's own (Nm3,
-tce = 29.3076 GJ, tC) and the spellings users write (吨, 万Nm3, 千瓦时, m³, ℃), all from
-``quantities.yaml``. The original value and unit are kept beside the converted value (contract), so nothing
-of what was received is lost.
+engine (``carbonmeter.readings.ingest``). The registry is the product's one registry
+(:func:`carbonmeter.quant.units.registry`: Nm3, tce = 29.3076 GJ, tC, tCO2 are defined there, once); the
+spellings users write (吨, 万Nm3, 千瓦时, m³, ℃) come from ``quantities.yaml``. The original value and unit
+are kept beside the converted value (contract), so nothing of what was received is lost.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, Literal
 
 import pint
 
-from carbonmeter.readings.model import unit_aliases, unit_definitions
+from carbonmeter.quant.units import dimensions as _dimensions
+from carbonmeter.quant.units import registry
+from carbonmeter.readings.model import unit_aliases
+
+__all__ = ["MAX_UNIT_LENGTH", "UnitError", "conversion", "normalise", "registry"]
 
 #: Unit text longer than this is not a unit (and is never handed to pint's parser).
 MAX_UNIT_LENGTH = 64
@@ -43,16 +47,6 @@ class UnitError(ValueError):
         self.unit = unit
         self.canonical = canonical
         self.detail = detail
-
-
-@cache
-def registry() -> pint.UnitRegistry[Any]:
-    """pint's registry with the plant's units, computing in exact fractions (so 1 kWh is exactly 1/1000 MWh
-    and 1 km/h exactly 5/18 m/s before the one rounding to float); built once per process (about 0.2 s)."""
-    ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=None, non_int_type=Fraction)
-    for definition in unit_definitions():
-        ureg.define(definition)
-    return ureg
 
 
 def normalise(text: str) -> str:
@@ -123,22 +117,6 @@ def _parse(text: str, original: str, canonical: str) -> pint.Quantity[Any]:
     if parsed.magnitude == 0:
         raise UnitError("unknown", original, canonical, "a zero unit")
     return parsed
-
-
-def _dimensions(q: pint.Quantity[Any]) -> str:
-    """``[mass]·[length]^2/[time]^2`` (pint's own formatter cannot print fraction exponents)."""
-    terms = sorted((str(name), Fraction(str(power))) for name, power in dict(q.dimensionality).items())
-    if not terms:
-        return "dimensionless"
-
-    def term(name: str, power: Fraction) -> str:
-        p = abs(power)
-        shown = str(p.numerator) if p.denominator == 1 else str(p)
-        return name if p == 1 else f"{name}^{shown}"
-
-    up = "·".join(term(n, p) for n, p in terms if p > 0) or "1"
-    down = "·".join(term(n, p) for n, p in terms if p < 0)
-    return f"{up}/{down}" if down else up
 
 
 @lru_cache(maxsize=4096)
