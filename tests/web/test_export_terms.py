@@ -44,6 +44,7 @@ from carbonmeter.io.snapshot_xlsx import read_xlsx
 from carbonmeter.web.assessment.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERS
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.readings.demo_loader import previous_month
+from carbonmeter.web.registry.models import Organization
 from tests.web.terms_check import chinese_text_problems
 from tests.web.test_crawl import Page
 
@@ -191,6 +192,28 @@ def test_the_command_lines_reports_on_the_demo_read_in_chinese(
         problems += [f"assess (text): {p}" for p in chinese_text_problems(line)]
     problems = list(dict.fromkeys(problems))
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:3000])
+
+
+def test_the_ingest_report_of_the_command_line_reads_in_chinese(
+    demo: None, db: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``carbonmeter ingest`` in Chinese (the default): its report, the quarantined rows' reasons included."""
+    org = Organization.objects.get()
+    today = timezone.localdate()
+    rows = [
+        "point,quantity,ts,value,unit",
+        f"P01.1,consumption_mass,{today:%Y-%m-%d} 00:00,3.0,t",
+        f"P01.1,consumption_mass,{today:%Y-%m-%d} 01:00,-5,t",  # below the plausible minimum
+        f"P01.1,consumption_mass,{today:%Y-%m-%d} 02:00,abc,t",  # not a number
+    ]
+    csv = tmp_path / "readings.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert cli_main(["ingest", str(csv), "--org", org.credit_code]) == 1  # rows were quarantined
+    out = capsys.readouterr().out
+    assert "隔离" in out
+    problems = [f"ingest: {p}" for line in out.splitlines() for p in chinese_text_problems(line)]
+    assert not problems, "\n".join(problems)
 
 
 # --- the admin ------------------------------------------------------------------------------------------
