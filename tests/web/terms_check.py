@@ -18,7 +18,7 @@ from django.apps import apps
 import carbonmeter.core
 import carbonmeter.readings
 import carbonmeter.rules
-from carbonmeter.core.terms import ENUM_TERMS
+from carbonmeter.core.terms import ENUM_TERMS, OPEN_TERMS
 from carbonmeter.readings.model import quantities
 from carbonmeter.rules.loader import builtin_pack_files, load_pack
 from carbonmeter.web.registry.forms import TYPE_LABELS
@@ -63,13 +63,15 @@ def _choice_codes() -> set[str]:
 
 
 def _pack_codes() -> set[str]:
-    """Pack ids, their Table A.1 row ids and A.2/A.3 purposes (a point's ``purpose``)."""
+    """Pack ids, their Table A.1 row ids, A.2/A.3 purposes (a point's ``purpose``) and required documents'
+    kinds."""
     out: set[str] = set()
     for path in builtin_pack_files():
         pack = load_pack(str(path))
         out.add(pack.id)
         out |= set(pack.accuracy_requirements)
         out |= {row.row for row in pack.equipping_rows}
+        out |= {doc.kind for doc in pack.required_documents}
     return out
 
 
@@ -81,6 +83,7 @@ def _unit_codes() -> set[str]:
 def internal_codes() -> set[str]:
     codes = {value for table in ENUM_TERMS.values() for value in table}
     codes |= _literal_codes() | _choice_codes() | _pack_codes() | set(TYPE_LABELS) | set(quantities())
+    codes |= {value for table in OPEN_TERMS.values() for value in table}
     codes |= {"co2_basis"}  # the point's extra key the quality page asks for
     words = {c for c in codes if len(c) >= 3 and re.fullmatch(r"[a-z][a-z0-9_.^*()/ -]*", c)}
     return words | _unit_codes()

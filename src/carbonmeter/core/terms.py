@@ -69,6 +69,12 @@ OPEN_TERMS: Final[dict[str, dict[str, str]]] = {
         "power_quality_analyser": "电能质量分析仪",
         "meter_field_tester": "电能表现场校验仪",
     },
+    #: A management document's kind: the packs name the documents they require; these are the others.
+    "document_kind": {
+        "monitoring_plan": "监测计划",
+        "metering_network": "计量网络图",
+        "verification_plan": "检定/校准计划",
+    },
     "parameter": {
         "consumption": "消耗量",
         "ncv": "低位发热量",

@@ -145,7 +145,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "certificate_valid_until": ("证书有效期至", "date"),
     },
     "管理制度": {
-        "kind": ("类别", "text"),
+        "kind": ("类别", "document_kind"),
         "title": ("名称", "text"),
         "approved": ("批准日期", "date"),
     },

@@ -1,10 +1,12 @@
-"""Open vocabularies as people write them: an instrument's type, a point's parameter and purpose.
+"""Open vocabularies as people write them: an instrument's type, a point's parameter and purpose, a
+management document's kind.
 
 The contract leaves them free text (an unknown value is the user's own word), but the product names the
-values it knows: instrument types and parameters (:data:`carbonmeter.core.terms.OPEN_TERMS`) and purposes
-(the title of their Table A.2/A.3 row in the built-in packs).  The workbook is written with these Chinese
-names, and every snapshot reader takes a name back to its value, so ``压力变送器`` and
-``pressure_transmitter`` are one type whichever file said it, and the register re-imports as exported.
+values it knows: instrument types, parameters and some document kinds
+(:data:`carbonmeter.core.terms.OPEN_TERMS`), purposes and required documents (their titles in the built-in
+packs).  The workbook is written with these Chinese names, and every snapshot reader takes a name back to
+its value, so ``压力变送器`` and ``pressure_transmitter`` are one type whichever file said it, and the
+register re-imports as exported.
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ OPEN_KINDS: Final = frozenset({*OPEN_TERMS, "purpose"})
 @cache
 def open_terms() -> dict[str, dict[str, str]]:
     """Open vocabulary → value → Chinese name."""
-    purposes = {key: zh for key, (zh, _) in builtin_names()[0].items()}
-    return {**OPEN_TERMS, "purpose": purposes}
+    purposes, _, documents = builtin_names()
+    return {
+        **OPEN_TERMS,
+        "purpose": {key: zh for key, (zh, _) in purposes.items()},
+        "document_kind": OPEN_TERMS["document_kind"] | {key: zh for key, (zh, _) in documents.items()},
+    }
 
 
 @cache
@@ -61,6 +67,7 @@ def normalize_terms(snapshot: Snapshot) -> Snapshot:
             )
             for p in snapshot.measuring_points
         ),
+        documents=tuple(replaced(d, kind=term_value("document_kind", d.kind)) for d in snapshot.documents),
         instruments=tuple(
             replaced(
                 i,

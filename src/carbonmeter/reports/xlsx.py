@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carbonmeter.core.assess import Assessment, InstrumentVerdict
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_xlsx import RESULT_SHEETS, VERDICT_COLUMNS, write_xlsx
+from carbonmeter.io.terms import term_name
 from carbonmeter.rules.messages import label_text, render
 
 _BOLD = Font(bold=True)
@@ -101,7 +102,7 @@ def _findings(ws: Worksheet, a: Assessment) -> None:
                 clause.zh if clause else "",
                 _SEVERITY[f.severity],
                 f.code,
-                f.subject,
+                term_name("document_kind", f.subject),  # a missing document is named, not coded
                 render(f.code, f.params, "zh"),
                 render(f.code, f.params, "en"),
                 "是" if f.provisional else "否",

@@ -135,12 +135,16 @@ def load_pack(ref: str = DEFAULT_PACK) -> Pack:
 
 
 @cache
-def builtin_names() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+def builtin_names() -> tuple[
+    dict[str, tuple[str, str]], dict[str, tuple[str, str]], dict[str, tuple[str, str]]
+]:
     """The names a reader reads for a pack's codes, over the built-in packs (the newest version of a pack
     winning): (a point's ``purpose``, the Table A.2/A.3 row → (zh, en) title of the row; pack id → (zh, en)
-    title of the pack).  For the pages, the workbook and the reports alike."""
+    title of the pack; a required document's ``kind`` → (zh, en) name).  For the pages, the workbook and
+    the reports alike."""
     purposes: dict[str, tuple[str, str]] = {}
     packs: dict[str, tuple[str, str]] = {}
+    documents: dict[str, tuple[str, str]] = {}
     for path in builtin_pack_files():
         try:
             pack = load_pack(str(path))
@@ -149,4 +153,6 @@ def builtin_names() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, st
         packs[pack.id] = (pack.title.zh, pack.title.en)
         for key, req in pack.accuracy_requirements.items():
             purposes[key] = (req.title.zh, req.title.en)
-    return purposes, packs
+        for doc in pack.required_documents:
+            documents[doc.kind] = (doc.zh, doc.en)
+    return purposes, packs, documents

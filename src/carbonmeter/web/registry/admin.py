@@ -27,6 +27,7 @@ from carbonmeter.web.registry.models import (
     SealEvent,
     SourceStream,
 )
+from carbonmeter.web.registry.templatetags.labels import document_kind_label
 from carbonmeter.web.terms import parameter_label
 
 _TYPE = _("类型")
@@ -156,6 +157,11 @@ class PersonCertificateAdmin(ScopedHistoryAdmin):
 
 @admin.register(ManagementDocument)
 class ManagementDocumentAdmin(ScopedHistoryAdmin):
-    list_display = ("kind", "title", "approved", "organization")
-    list_filter = ("kind", "organization")
+    list_display = (
+        labelled_column("kind", _("类别"), document_kind_label),
+        "title",
+        "approved",
+        "organization",
+    )
+    list_filter = (labelled_filter("kind", _("类别"), document_kind_label), "organization")
     search_fields = ("kind", "title")

@@ -14,6 +14,7 @@ import re
 from django import template
 from django.utils.translation import get_language
 
+from carbonmeter.io.terms import term_name
 from carbonmeter.readings.model import quantities
 from carbonmeter.rules.loader import builtin_names
 from carbonmeter.web.registry.forms import type_label as _type_label
@@ -41,6 +42,15 @@ def purpose_label(value: str) -> str:
     """The title of the Table A.2/A.3 row a point's ``purpose`` names."""
     names = builtin_names()[0].get(value) if value else None
     return (names[1] if _english() else names[0]) if names else (value or "")
+
+
+@register.filter
+def document_kind_label(value: str) -> str:
+    """A management document's kind: the name its pack gives it, or the product's own name for it."""
+    names = builtin_names()[2].get(value) if value else None
+    if names:
+        return names[1] if _english() else names[0]
+    return term_name("document_kind", value) if value else ""
 
 
 @register.filter
