@@ -1670,7 +1670,7 @@ def build() -> dict[str, Any]:
             "extra": {
                 "address": "重庆市忠县（虚构）",
                 "capacity": "2×5000 t/d 新型干法熟料生产线，配套2×9 MW余热电站",
-                "note": "演示数据：单位名称、代码及全部数值均为虚构 / demo data, fictional",
+                "note": "演示数据：单位名称、代码及全部数值均为虚构",
             },
         },
         "reporting_year": REPORTING_YEAR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import typing
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from carbonmeter.core import snapshot as model
 from carbonmeter.core.integrity import check_integrity
 from carbonmeter.core.snapshot import Snapshot
+from carbonmeter.core.terms import OPEN_TERMS
 from carbonmeter.io.ids import normalize_id
 from carbonmeter.io.problems import SnapshotError
 from carbonmeter.io.snapshot_file import read_snapshot
@@ -32,6 +34,7 @@ from carbonmeter.io.snapshot_xlsx import (
     read_xlsx,
     write_xlsx,
 )
+from carbonmeter.io.terms import normalize_terms
 
 MINI = Path(__file__).parent.parent / "data" / "mini.json"
 
@@ -186,7 +189,7 @@ def points(draw: st.DrawFn, streams: list[dict[str, Any]]) -> list[dict[str, Any
                 "id": ident,
                 "stream": stream["id"],
                 "role": draw(st.sampled_from(roles)),
-                "parameter": draw(SOME_TEXT),
+                "parameter": draw(SOME_TEXT | st.sampled_from(sorted(OPEN_TERMS["parameter"]))),
                 "determination": draw(values("determination")),
                 "purpose": draw(st.none() | SOME_TEXT),
                 "trade_settlement": draw(st.booleans()),
@@ -309,7 +312,8 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
         "documents": draw(st.lists(documents, max_size=2)),
         "extra": draw(EXTRA),
     }
-    snapshot = msgspec.convert(doc, Snapshot)
+    # Open vocabularies as a reader leaves them: a known name (``电子皮带秤``) is its value (``belt_scale``).
+    snapshot = normalize_terms(msgspec.convert(doc, Snapshot))
     assert check_integrity(snapshot) == []
     return snapshot
 
@@ -488,6 +492,52 @@ def test_extra_columns_are_kept_and_verdict_columns_ignored(tmp_path: Path) -> N
     snapshot = read_xlsx(book(tmp_path / "extra.xlsx", sheets))
     assert snapshot.instruments[0].extra == {"备注": "新装", "投用日期": "2024-05-06"}
     assert snapshot.source_streams[0].extra == {"折标系数": 0.7143}
+
+
+def test_open_vocabularies_are_written_by_name_and_either_spelling_reads_as_the_value(tmp_path: Path) -> None:
+    """Type, parameter and purpose: the Chinese name in the cell (no internal code for the reader), the value
+    back on reading, from the workbook and from JSON alike (issue 9, item 5)."""
+    sheets = minimal()
+    sheets["计量点"] = [
+        ["编号", "碳源流", "数据类型", "参数", "用途"],
+        ["P1", "S1", "活动数据", "消耗量", "动态衡器（电子皮带秤）"],
+    ]
+    sheets["碳计量器具"] = [
+        ["序号", "编号", "器具名称", "类型", "计量点"],
+        [1, "I1", "皮带秤", "电子皮带秤", "P1"],
+    ]
+    sheets["器具组成"] = [["器具编号", "组成类型"], ["I1", "压力变送器"], ["I1", "积算器"]]
+    snapshot = read_xlsx(book(tmp_path / "names.xlsx", sheets))
+    point, instrument = snapshot.measuring_points[0], snapshot.instruments[0]
+    assert (point.parameter, point.purpose) == ("consumption", "weighing_dynamic")
+    assert instrument.type == "belt_scale"
+    assert [c.type for c in instrument.components] == ["pressure_transmitter", "积算器"]  # unknown: as typed
+    out = tmp_path / "written.xlsx"
+    write_xlsx(snapshot, out)
+    wb = load_workbook(out, read_only=True)
+    cells = {v for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row}
+    assert {"消耗量", "动态衡器（电子皮带秤）", "电子皮带秤", "压力变送器"} <= cells
+    assert not {"consumption", "weighing_dynamic", "belt_scale", "pressure_transmitter"} & cells
+    assert read_xlsx(out) == snapshot
+    doc = json.loads(MINI.read_bytes())
+    doc["instruments"][0]["type"] = "电子皮带秤"
+    assert parse_json(json.dumps(doc).encode(), "mini.json").instruments[0].type == "belt_scale"
+
+
+def test_an_extra_the_product_reads_has_a_chinese_column(tmp_path: Path) -> None:
+    """A point's ``co2_basis`` (read by the CEMS quality page) is 「CO2浓度基准」 干基 / 湿基 there."""
+    snapshot = read_xlsx(book(tmp_path / "mini.xlsx", minimal()))
+    point = msgspec.structs.replace(
+        snapshot.measuring_points[0], extra={"co2_basis": "dry", "duct_area_m2": 12.5}
+    )
+    snapshot = msgspec.structs.replace(snapshot, measuring_points=(point,))
+    out = tmp_path / "extra.xlsx"
+    write_xlsx(snapshot, out)
+    header, row = list(load_workbook(out, read_only=True)["计量点"].iter_rows(values_only=True))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["CO2浓度基准"] == "干基" and cells["烟道截面积(m²)"] == 12.5
+    assert "co2_basis" not in header
+    assert read_xlsx(out) == snapshot
 
 
 def test_personnel_rows_sharing_a_name_are_one_person(tmp_path: Path) -> None:

@@ -27,7 +27,10 @@ def test_assessment_workbook(tmp_path: Path) -> None:
     wb = load_workbook(out, read_only=True)
     assert wb.sheetnames[: len(RESULT_SHEETS)] == list(RESULT_SHEETS)
     rates = list(wb["配备率"].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[2], r[3]) for r in rates] == [(x.row, x.required, x.equipped) for x in a.rows]
+    titles = [a.pack.row(x.row).title.zh for x in a.rows]  # the row's name, not its id
+    assert [(r[0], r[1], r[2]) for r in rates] == [
+        (t, x.required, x.equipped) for t, x in zip(titles, a.rows, strict=True)
+    ]
     findings = list(wb["发现项"].iter_rows(min_row=2, values_only=True))
     assert len(findings) == len(a.findings)
     assert {row[3] for row in findings} == {f.code for f in a.findings}

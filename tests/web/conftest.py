@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
+from django.test.utils import override_settings
 
 from carbonmeter.io.snapshot_json import parse_json
 from carbonmeter.web.accounts.models import Membership, RegulatorScope, VerifierGrant
@@ -105,3 +107,25 @@ def users(db: Any, world: World) -> dict[str, Any]:
 def login(client: Client, user: Any) -> Client:
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="module")
+def demo(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """``manage.py load_demo`` into the test database, with a temporary lake and media folder: the demo as
+    a new user meets it, for the crawl of its pages and the check of its exports."""
+    tmp = tmp_path_factory.mktemp("crawl")
+    # Marked as a test case's outer block (as Django's TestCase.setUpClass marks its own), so the ingest's
+    # durable transaction may run inside it; everything is rolled back at the end.
+    outer = transaction.atomic()
+    outer._from_testcase = True  # type: ignore[attr-defined]
+    with (
+        override_settings(CARBONMETER_LAKE=tmp / "lake", MEDIA_ROOT=tmp / "media"),
+        django_db_blocker.unblock(),
+        outer,
+    ):
+        with override_settings(DEBUG=True), Path("/dev/null").open("w") as quiet:
+            call_command("load_demo", stdout=quiet)
+        yield
+        transaction.set_rollback(True)

@@ -150,9 +150,7 @@ def test_archive_action_asks_nothing_and_records_who(org_a: Organization, users:
     assert response.status_code == 302  # done at once, no confirmation page
     inst.refresh_from_db()
     assert inst.archived
-    assert (
-        inst.history.order_by("-history_date").first().history_change_reason == "archived in admin by admin_a"
-    )
+    assert inst.history.order_by("-history_date").first().history_change_reason == "由 admin_a 在管理后台归档"
     assert not scope_for(users["admin_a"], Instrument).filter(pk=inst.pk).exists()
     assert Instrument.objects.filter(pk=inst.pk).exists()
 

@@ -16,38 +16,22 @@ page of the register, not their products).
 
 from __future__ import annotations
 
-import enum
-import importlib
-import pkgutil
 import re
-import typing
 from collections import deque
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 
 import pytest
-from django.apps import apps
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
-from django.test.utils import override_settings
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
-import carbonmeter.core
-import carbonmeter.readings
-import carbonmeter.rules
-from carbonmeter.core.terms import ENUM_TERMS
-from carbonmeter.readings.model import quantities
-from carbonmeter.rules.loader import builtin_pack_files, load_pack
 from carbonmeter.web.assessment.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERS
 from carbonmeter.web.readings.demo_loader import previous_month
-from carbonmeter.web.registry.forms import TYPE_LABELS
+from tests.web.terms_check import chinese_text_problems
 
 ROLES = tuple(username for username, _, _ in DEMO_USERS)
 #: The crawl that follows every link; the others visit each route once (SAMPLE instances, SAMPLE values
@@ -61,99 +45,6 @@ SKIP = re.compile(r"^/(logout|static|media|admin|i18n)/")
 DOWNLOAD = re.compile(r"\.(xlsx|json|csv|pdf)$|/file/$|/archive/\d+/$|/certificates/\d+/$")
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 TEMPLATE_TEXT = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
-#: Three lowercase English words in a row: a developer's note, not a Chinese page's text (data such as
-#: instrument models are capitalised; the product's own command line, ``carbonmeter ledger verify``, is a
-#: name to type).
-DEVELOPER_ENGLISH = re.compile(r"(?<![\w./-])(?!carbonmeter )[a-z]{2,}(?: [a-z]{2,}){2,}(?![\w-])")
-#: Chinese and English side by side ("演示数据 / demo data").
-BILINGUAL = re.compile(r"[\u4e00-\u9fff][^/]{0,40} / [a-z]{2,}")
-
-
-# --- the internal codes --------------------------------------------------------------------------------
-
-
-def _literal_codes() -> set[str]:
-    """Every lowercase value of a ``Literal`` alias or ``Enum`` in the pure packages (statuses, reasons,
-    categories, substitution rules, bases …): new ones join the check when they are written."""
-    out: set[str] = set()
-    for package in (carbonmeter.core, carbonmeter.rules, carbonmeter.readings):
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            module = importlib.import_module(info.name)
-            for attr in vars(module).values():
-                values: Iterable[Any] = ()
-                if typing.get_origin(attr) is typing.Literal:
-                    values = typing.get_args(attr)
-                elif isinstance(attr, type) and issubclass(attr, enum.Enum) and attr.__module__ == info.name:
-                    values = (member.value for member in attr)
-                out |= {v for v in values if isinstance(v, str)}
-    return out
-
-
-def _choice_codes() -> set[str]:
-    """The stored values of every choice field of the project's models."""
-    out: set[str] = set()
-    for model in apps.get_models():
-        if not model.__module__.startswith("carbonmeter."):
-            continue
-        for fld in model._meta.get_fields():
-            out |= {str(value) for value, _ in getattr(fld, "flatchoices", None) or ()}
-    return out
-
-
-def _pack_codes() -> set[str]:
-    """Pack ids, their Table A.1 row ids and A.2/A.3 purposes (a point's ``purpose``)."""
-    out: set[str] = set()
-    for path in builtin_pack_files():
-        pack = load_pack(str(path))
-        out.add(pack.id)
-        out |= set(pack.accuracy_requirements)
-        out |= {row.row for row in pack.equipping_rows}
-    return out
-
-
-def _unit_codes() -> set[str]:
-    """Canonical units in pint's spelling that a reader writes otherwise (``m^3`` is m³, ``degC`` is ℃)."""
-    return {q.unit for q in quantities().values() if re.search(r"\^|\*\*|deg", q.unit)}
-
-
-def internal_codes() -> set[str]:
-    codes = {value for table in ENUM_TERMS.values() for value in table}
-    codes |= _literal_codes() | _choice_codes() | _pack_codes() | set(TYPE_LABELS) | set(quantities())
-    codes |= {"co2_basis"}  # the point's extra key the quality page asks for
-    words = {c for c in codes if len(c) >= 3 and re.fullmatch(r"[a-z][a-z0-9_.^*()/ -]*", c)}
-    return words | _unit_codes()
-
-
-def code_pattern(codes: Iterable[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True))
-    return re.compile(rf"(?<![\w./@-])(?:{alternatives})(?![\w@-])")
-
-
-CODES = code_pattern(internal_codes())
-
-
-# --- the demo --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
-    """``manage.py load_demo`` into the test database, with a temporary lake and media folder."""
-    tmp = tmp_path_factory.mktemp("crawl")
-    # Marked as a test case's outer block (as Django's TestCase.setUpClass marks its own), so the ingest's
-    # durable transaction may run inside it; everything is rolled back at the end.
-    outer = transaction.atomic()
-    outer._from_testcase = True  # type: ignore[attr-defined]
-    with (
-        override_settings(CARBONMETER_LAKE=tmp / "lake", MEDIA_ROOT=tmp / "media"),
-        django_db_blocker.unblock(),
-        outer,
-    ):
-        with override_settings(DEBUG=True), Path("/dev/null").open("w") as quiet:
-            call_command("load_demo", stdout=quiet)
-        yield
-        transaction.set_rollback(True)
 
 
 # --- the crawler ----------------------------------------------------------------------------------------
@@ -292,13 +183,8 @@ class Crawl:
                 self.problem(url, f"template text in “{line[:160]}”")
             if self.language == "en":
                 continue
-            found = [m.group(0) for m in CODES.finditer(line)]
-            if found:
-                self.problem(url, f"internal code {found} in “{line[:160]}”")
-            if not is_code:
-                for pattern, what in ((DEVELOPER_ENGLISH, "English"), (BILINGUAL, "two languages")):
-                    if m := pattern.search(line):
-                        self.problem(url, f"{what} “{m.group(0)}” in “{line[:160]}”")
+            for problem in chinese_text_problems(line, prose=not is_code):
+                self.problem(url, problem)
 
 
 def demo_months(today: date) -> frozenset[str]:

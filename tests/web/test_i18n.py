@@ -25,10 +25,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from carbonmeter.core.terms import ENUM_TERMS
+from carbonmeter.core.terms import ENUM_TERMS, OPEN_TERMS
 from carbonmeter.web.accounts.models import ROLES
+from carbonmeter.web.registry.forms import TYPE_LABELS
 from carbonmeter.web.registry.models import Attachment, Instrument, Organization, SealEvent
-from carbonmeter.web.terms import TERMS
+from carbonmeter.web.terms import PARAMETER_LABELS, TERMS
 from tests.web.conftest import login
 
 LOCALE = Path(__file__).parents[2] / "src" / "carbonmeter" / "web" / "locale"
@@ -256,6 +257,13 @@ def test_web_terms_are_the_core_terms() -> None:
     assert {e: list(v) for e, v in TERMS.items()} == {e: list(v) for e, v in ENUM_TERMS.items()}
     with translation.override(None):
         assert {e: {k: str(t) for k, t in v.items()} for e, v in TERMS.items()} == ENUM_TERMS
+
+
+def test_web_names_of_open_vocabularies_are_the_core_names() -> None:
+    """The instrument types and parameters the pages name are the ones the workbook writes and reads."""
+    with translation.override(None):
+        assert {k: str(v) for k, v in TYPE_LABELS.items()} == OPEN_TERMS["instrument_type"]
+        assert {k: str(v) for k, v in PARAMETER_LABELS.items()} == OPEN_TERMS["parameter"]
 
 
 def test_every_enumeration_value_has_its_english() -> None:

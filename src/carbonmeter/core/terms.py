@@ -29,3 +29,77 @@ ENUM_TERMS: Final[dict[str, dict[str, str]]] = {
     "result": {"pass": "合格", "fail": "不合格"},
     "ownership": {"own": "自有", "supplier": "供应商", "external_lab": "外部实验室"},
 }
+
+#: Open vocabularies: free text in the contract (an unknown value is the user's own word, shown as written),
+#: with Chinese names for the values the demo, the packs and the workbooks use.  The workbook writes these
+#: names and reads either the name or the value (contract §3); the web's labels repeat them for translation.
+OPEN_TERMS: Final[dict[str, dict[str, str]]] = {
+    "instrument_type": {
+        "electricity_meter": "电能表",
+        "belt_scale": "电子皮带秤",
+        "truck_scale": "电子汽车衡",
+        "platform_scale": "电子台秤",
+        "weigh_feeder": "定量给料秤",
+        "flow_meter": "流量计",
+        "mass_flow_meter": "质量流量计",
+        "ultrasonic_flow_meter": "超声波流量计",
+        "gas_flow_system": "气体流量计量系统",
+        "steam_flow_system": "蒸汽流量计量系统",
+        "gas_meter": "燃气表",
+        "heat_meter": "热量表",
+        "fuel_dispenser": "加油机",
+        "calorimeter": "量热仪",
+        "elemental_analyser": "元素分析仪",
+        "carbon_sulfur_analyser": "碳硫分析仪",
+        "xrf_spectrometer": "X射线荧光光谱仪",
+        "analytical_balance": "分析天平",
+        "cems_co2_analyser": "CEMS二氧化碳分析仪",
+        "cems_o2_analyser": "CEMS氧分析仪",
+        "cems_flow_velocity": "CEMS流速监测仪",
+        "cems_temperature": "CEMS温度监测仪",
+        "cems_pressure": "CEMS压力监测仪",
+        "cems_humidity": "CEMS湿度监测仪",
+        "open_path_gas_analyser": "开路式气体分析仪",
+        "portable_gas_analyser": "便携式气体分析仪",
+        "temperature_transmitter": "温度变送器",
+        "pressure_transmitter": "压力变送器",
+        "thermometer": "温度计",
+        "infrared_thermometer": "红外测温仪",
+        "anemometer": "风速仪",
+        "power_quality_analyser": "电能质量分析仪",
+        "meter_field_tester": "电能表现场校验仪",
+    },
+    #: A management document's kind: the packs name the documents they require; these are the others.
+    "document_kind": {
+        "monitoring_plan": "监测计划",
+        "metering_network": "计量网络图",
+        "verification_plan": "检定/校准计划",
+    },
+    "parameter": {
+        "consumption": "消耗量",
+        "ncv": "低位发热量",
+        "carbon_content": "含碳量",
+        "electricity": "电量",
+        "heat": "热量",
+        "co2_concentration": "CO2浓度",
+        "flow_velocity": "烟气流速",
+        "temperature": "温度",
+        "humidity": "湿度",
+        "pressure": "压力",
+        "cao_content": "氧化钙含量",
+        "mgo_content": "氧化镁含量",
+        "fossil_carbon_fraction": "化石碳比例",
+        "clinker_output": "熟料产量",
+        "emission_factor": "排放因子",
+        "wind_speed": "风速",
+        "oxidation_rate": "碳氧化率",
+    },
+}
+
+#: ``extra`` keys the product reads (a point's or a stream's CEMS settings, ``readings/quality.py``): the
+#: workbook's Chinese header for each and the Chinese names of its values.  The reader takes the header or
+#: the key, a name or the value.
+EXTRA_TERMS: Final[dict[str, tuple[str, dict[str, str]]]] = {
+    "co2_basis": ("CO2浓度基准", {"dry": "干基", "wet": "湿基"}),
+    "duct_area_m2": ("烟道截面积(m²)", {}),
+}

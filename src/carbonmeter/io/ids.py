@@ -31,7 +31,7 @@ def normalize_id(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _replace(obj: Any, **changes: Any) -> Any:
+def replaced(obj: Any, **changes: Any) -> Any:
     """``obj`` with ``changes``, or ``obj`` itself when nothing changes (the everyday case costs little)."""
     changed = {k: v for k, v in changes.items() if getattr(obj, k) != v}
     return msgspec.structs.replace(obj, **changed) if changed else obj
@@ -42,23 +42,23 @@ def normalize_ids(snapshot: Snapshot) -> Snapshot:
     org = snapshot.organization
     return msgspec.structs.replace(
         snapshot,
-        organization=_replace(org, credit_code=normalize_id(org.credit_code)),
-        source_streams=tuple(_replace(s, id=normalize_id(s.id)) for s in snapshot.source_streams),
+        organization=replaced(org, credit_code=normalize_id(org.credit_code)),
+        source_streams=tuple(replaced(s, id=normalize_id(s.id)) for s in snapshot.source_streams),
         measuring_points=tuple(
-            _replace(p, id=normalize_id(p.id), stream=normalize_id(p.stream))
+            replaced(p, id=normalize_id(p.id), stream=normalize_id(p.stream))
             for p in snapshot.measuring_points
         ),
         instruments=tuple(
-            _replace(i, id=normalize_id(i.id), points=tuple(normalize_id(r) for r in i.points))
+            replaced(i, id=normalize_id(i.id), points=tuple(normalize_id(r) for r in i.points))
             for i in snapshot.instruments
         ),
         calibrations=tuple(
-            _replace(
+            replaced(
                 c,
                 instrument=normalize_id(c.instrument),
                 certificate_no=normalize_id(c.certificate_no),
             )
             for c in snapshot.calibrations
         ),
-        personnel=tuple(_replace(p, name=normalize_id(p.name)) for p in snapshot.personnel),
+        personnel=tuple(replaced(p, name=normalize_id(p.name)) for p in snapshot.personnel),
     )

@@ -29,6 +29,7 @@ from carbonmeter.core.snapshot import (
 from carbonmeter.explain import explain
 from carbonmeter.io.ids import normalize_ids
 from carbonmeter.io.problems import Located, Reason, SnapshotError, located, pointer, quote
+from carbonmeter.io.terms import normalize_terms
 
 _DECODER = msgspec.json.Decoder(Snapshot)
 
@@ -199,7 +200,7 @@ def decode_json(data: bytes, source: str) -> Snapshot:
             raise _not_json(data, source, exc) from exc
     except RecursionError as exc:
         raise SnapshotError([located(source, "IMP-02", limit=str(sys.getrecursionlimit()))]) from exc
-    return _checked(normalize_ids(snapshot), source)
+    return _checked(normalize_terms(normalize_ids(snapshot)), source)
 
 
 def convert(doc: dict[str, Any]) -> Snapshot:

@@ -37,10 +37,11 @@ from carbonmeter.core.snapshot import (
     Record,
     Snapshot,
 )
-from carbonmeter.core.terms import ENUM_TERMS
+from carbonmeter.core.terms import ENUM_TERMS, EXTRA_TERMS
 from carbonmeter.io.ids import normalize_id, normalize_ids
 from carbonmeter.io.problems import Located, Reason, SnapshotError, located, quote
 from carbonmeter.io.snapshot_schema import SchemaProblems, convert, value_problems
+from carbonmeter.io.terms import OPEN_KINDS, normalize_terms, term_name
 from carbonmeter.io.xlsx_cells import EMPTY, BadCell, header_first, refuse_doctype, sheet_rows
 
 # --------------------------------------------------------------------------------------------------------
@@ -76,7 +77,8 @@ BOOLEAN_TEXT: Final[dict[bool, str]] = {True: "是", False: "否"}
 
 #: The columns of each list sheet: §2 key → (Chinese header, kind).  A kind is ``text``, ``id`` (text read
 #: as an identifier, :func:`~carbonmeter.io.ids.normalize_id`), ``int``, ``float``, ``bool``, ``date``,
-#: ``refs`` (ids joined by 、) or the name of an enumeration in :data:`ENUM_TERMS`.
+#: ``refs`` (ids joined by 、), the name of an enumeration in :data:`ENUM_TERMS` or of an open vocabulary
+#: (:mod:`carbonmeter.io.terms`: free text, a known value written as its Chinese name).
 COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "碳源流": {
         "id": ("编号", "id"),
@@ -91,16 +93,16 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "name": ("名称", "text"),
         "stream": ("碳源流", "id"),
         "role": ("数据类型", "role"),
-        "parameter": ("参数", "text"),
+        "parameter": ("参数", "parameter"),
         "determination": ("确定方式", "determination"),
-        "purpose": ("用途", "text"),
+        "purpose": ("用途", "purpose"),
         "trade_settlement": ("贸易结算", "bool"),
         "operating_value": ("运行值", "float"),
     },
     "碳计量器具": {
         "id": ("编号", "id"),
         "name": ("器具名称", "text"),
-        "type": ("类型", "text"),
+        "type": ("类型", "instrument_type"),
         "model": ("型号规格", "text"),
         "accuracy_class": ("准确度等级", "text"),
         "mpe_percent": ("最大允许误差(%)", "float"),
@@ -122,7 +124,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
     },
     "器具组成": {
         "instrument": ("器具编号", "id"),
-        "type": ("组成类型", "text"),
+        "type": ("组成类型", "instrument_type"),
         "accuracy_class": ("准确度等级", "text"),
         "mpe_percent": ("最大允许误差(%)", "float"),
     },
@@ -143,7 +145,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "certificate_valid_until": ("证书有效期至", "date"),
     },
     "管理制度": {
-        "kind": ("类别", "text"),
+        "kind": ("类别", "document_kind"),
         "title": ("名称", "text"),
         "approved": ("批准日期", "date"),
     },
@@ -237,6 +239,24 @@ _ENUM_LOOKUP: Final = {
     kind: {_norm(term): value for value, term in terms.items()} | {_norm(value): value for value in terms}
     for kind, terms in ENUM_TERMS.items()
 }
+
+
+#: A known extra's normalized Chinese header → (key, normalized value name → value).
+_EXTRA_HEADERS: Final = {
+    _norm(header): (key, {_norm(name): value for value, name in names.items()})
+    for key, (header, names) in EXTRA_TERMS.items()
+}
+
+
+def _known_extra(header: str, value: Any) -> tuple[str, Any]:
+    """An extra column as its key and value: a known extra's Chinese header and value names read back."""
+    known = _EXTRA_HEADERS.get(_norm(header))
+    if known is None:
+        return header, value
+    key, values = known
+    return key, values.get(_norm(value), value) if isinstance(value, str) else value
+
+
 #: Per sheet, the normalized names an ``extra`` key must not take: they would read back as a known column.
 _RESERVED: Final = {
     sheet: set(lookup) | {_norm(h) for h in IGNORED_COLUMNS.get(sheet, ())}
@@ -459,6 +479,8 @@ def _parse(kind: str, cell: Any) -> Any:
         raise _Unreadable(cell.reason)
     if kind in ENUM_TERMS:
         return _parse_enum(kind, cell)
+    if kind in OPEN_KINDS:
+        return _parse_text(cell)  # a known name becomes its value with the others (normalize_terms)
     return _PARSERS[kind](cell)
 
 
@@ -603,7 +625,8 @@ def _record(layout: _Layout, row: int, cells: Sequence[Any], problems: _Problems
         elif column in layout.extra:
             header = layout.extra[column]
             try:
-                record.extra[header] = _extra_value(cell.value)
+                key, value = _known_extra(header, _extra_value(cell.value))
+                record.extra[key] = value
             except _Unreadable as exc:
                 problems.add(layout.extra_place(header, row), exc.reason)
         elif column not in layout.headers:
@@ -935,7 +958,7 @@ def _open(path: Path) -> Any:
 def _validate(build: _Build) -> Snapshot:
     """Validate exactly as the JSON reader does, then put every problem in its cell."""
     try:
-        snapshot = normalize_ids(convert(build.doc))
+        snapshot = normalize_terms(normalize_ids(convert(build.doc)))
     except SchemaProblems as exc:
         for pointer, reason in exc.problems:
             build.problems.add_derived(build.locate(pointer), pointer, reason)
@@ -973,6 +996,8 @@ def _to_cell(kind: str, value: Any) -> Any:
         return None
     if kind in ENUM_TERMS:
         return ENUM_TERMS[kind][value]
+    if kind in OPEN_KINDS:
+        return term_name(kind, value)
     if kind == "bool":
         return BOOLEAN_TEXT[value]
     if kind == "refs":
@@ -998,11 +1023,21 @@ def _extra_to_cell(value: Any) -> Any:
 
 
 def _extra_cells(extra: Mapping[str, Any], sheet: str, prefix: str = "") -> dict[str, Any]:
-    """Header → value for an object's extra.  A key that would read back as something else is refused."""
+    """Header → value for an object's extra (a key the product reads under its Chinese header, its value by
+    name).  A key that would read back as something else is refused."""
     cells = {}
     for key, value in extra.items():
+        known = EXTRA_TERMS.get(key) if not prefix else None
+        if known is not None:
+            header, names = known
+            cells[header] = _extra_to_cell(names.get(value, value) if isinstance(value, str) else value)
+            continue
+        if not prefix and _norm(key) in _EXTRA_HEADERS:
+            raise ValueError(
+                f"{sheet}: extra key {key!r} cannot be a column (it would read back as another key)"
+            )
         header = prefix + key
-        clash = _norm(header) in _RESERVED[sheet]
+        clash = _norm(header) in _RESERVED[sheet] or (not prefix and _norm(header) in _EXTRA_HEADERS)
         clash = clash or (not prefix and header.startswith(_EXTRA_PREFIX_OF_SHEET.get(sheet, "\0")))
         if clash or not header.strip():
             raise ValueError(

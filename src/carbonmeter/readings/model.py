@@ -68,9 +68,20 @@ def reasons() -> Mapping[tuple[Code, str], Mapping[Lang, str]]:
 
 
 def reason_text(code: str, variant: str, params: Mapping[str, Any], lang: Lang = "zh") -> str:
-    """The reason in words; a missing parameter shows as ``?`` rather than failing the report."""
+    """The reason in words; a missing parameter shows as ``?`` rather than failing the report.  A known
+    quantity is named (消耗量（质量）, not ``consumption_mass``); an unknown one is the file's own word."""
     template = quarantine_template(code, variant, lang)
-    return template.format_map(_Defaulting({k: _show(v) for k, v in params.items()}))
+    return template.format_map(_Defaulting({k: _param(k, v, lang) for k, v in params.items()}))
+
+
+#: Parameters of the quarantine messages that hold a quantity code.
+_QUANTITY_PARAMS = frozenset({"quantity", "configured"})
+
+
+def _param(key: str, value: Any, lang: Lang) -> str:
+    if key in _QUANTITY_PARAMS and isinstance(value, str) and (q := quantities().get(value)) is not None:
+        return q.name(lang)
+    return _show(value)
 
 
 class _Defaulting(dict[str, str]):

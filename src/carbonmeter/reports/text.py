@@ -36,7 +36,7 @@ def _header(a: Assessment, s: Snapshot) -> list[str]:
     pack = a.pack
     return [
         f"碳计量器具配备与管理评价 — {s.organization.name}",
-        f"规则包：{pack.id} {pack.version}（{'征求意见稿' if pack.status == 'draft' else '正式版'}）"
+        f"规则包：{pack.title.zh} {pack.version}（{'征求意见稿' if pack.status == 'draft' else '正式版'}）"
         f"  评价日期：{a.as_of.isoformat()}  报告年度：{s.reporting_year}",
         f"排放总量：{format_number(a.total_emissions_t)} tCO2e  碳源流 {len(a.streams)} 个  "
         f"计量点 {len(s.measuring_points)} 个  器具 {len(a.instruments)} 台",
@@ -111,7 +111,6 @@ def render_text(a: Assessment, s: Snapshot) -> str:
     ]
     if any(f.provisional for f in a.findings):
         parts.append(
-            f"注：标 {_PROVISIONAL} 的判定依据规则包中的暂定值（provisional，来自旧版或二手资料），"
-            "正式表格发布后须复核。"
+            f"注：标 {_PROVISIONAL} 的判定依据规则包中的暂定值（来自旧版或二手资料），正式表格发布后须复核。"
         )
     return "\n\n".join(parts) + "\n"

@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carbonmeter.core.assess import Assessment, InstrumentVerdict
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_xlsx import RESULT_SHEETS, VERDICT_COLUMNS, write_xlsx
+from carbonmeter.io.terms import term_name
 from carbonmeter.rules.messages import label_text, render
 
 _BOLD = Font(bold=True)
@@ -26,6 +27,9 @@ _BAD = PatternFill("solid", fgColor="F8CBAD")
 _GOOD = PatternFill("solid", fgColor="C6EFCE")
 _SEVERITY = {"nonconformity": "不符合", "observation": "观察"}
 _YES_NO = {True: "是", False: "否", None: "—"}
+#: A pack value's provenance tag, as the rates sheet names the basis of a row's required rate.
+_BASIS = {"seed": "编制说明", "source": "标准原文", "provisional": "暂定值", "missing": "缺失"}
+_PACK_STATUS = {"draft": "征求意见稿"}
 
 
 def _sheet(ws: Worksheet, headers: list[str], rows: list[list[object]], widths: list[int]) -> None:
@@ -43,7 +47,7 @@ def _summary(ws: Worksheet, a: Assessment, s: Snapshot) -> None:
     n_nc = sum(f.severity == "nonconformity" for f in a.findings)
     rows: list[list[object]] = [
         ["单位名称", s.organization.name],
-        ["规则包", f"{a.pack.id} {a.pack.version}（{a.pack.status}）"],
+        ["规则包", f"{a.pack.title.zh} {a.pack.version}（{_PACK_STATUS.get(a.pack.status, '正式版')}）"],
         ["规则包 sha256", a.pack.sha256],
         ["评价日期", a.as_of],
         ["报告年度", s.reporting_year],
@@ -65,28 +69,27 @@ def _rates(ws: Worksheet, a: Assessment) -> None:
         verdict = "—" if r.required == 0 else ("合格" if r.passed else "不合格")
         rows.append(
             [
-                r.row,
                 title,
                 r.required,
                 r.equipped,
                 r.rate,
                 r.required_rate,
                 verdict,
-                r.tag,
+                _BASIS.get(r.tag, r.tag),
                 "、".join(r.unequipped_points),
             ]
         )
     _sheet(
         ws,
-        ["表A.1 行", "名称", "应配备", "已配备", "配备率", "要求配备率", "结论", "依据", "未配备计量点"],
+        ["表A.1 行", "应配备", "已配备", "配备率", "要求配备率", "结论", "依据", "未配备计量点"],
         rows,
-        [36, 30, 8, 8, 10, 12, 8, 10, 40],
+        [36, 8, 8, 10, 12, 8, 10, 40],
     )
     for row in ws.iter_rows(min_row=2):
-        for cell in (row[4], row[5]):
+        for cell in (row[3], row[4]):
             cell.number_format = "0.0%"
-        if row[6].value == "不合格":
-            row[6].fill = _BAD
+        if row[5].value == "不合格":
+            row[5].fill = _BAD
 
 
 def _findings(ws: Worksheet, a: Assessment) -> None:
@@ -99,7 +102,7 @@ def _findings(ws: Worksheet, a: Assessment) -> None:
                 clause.zh if clause else "",
                 _SEVERITY[f.severity],
                 f.code,
-                f.subject,
+                term_name("document_kind", f.subject),  # a missing document is named, not coded
                 render(f.code, f.params, "zh"),
                 render(f.code, f.params, "en"),
                 "是" if f.provisional else "否",

@@ -132,3 +132,27 @@ def _load_file(path: Path) -> Pack:
 def load_pack(ref: str = DEFAULT_PACK) -> Pack:
     """Load a pack by id, ``id@version`` or path; raise :class:`PackError` when it is invalid."""
     return _load_file(_resolve(ref).resolve())
+
+
+@cache
+def builtin_names() -> tuple[
+    dict[str, tuple[str, str]], dict[str, tuple[str, str]], dict[str, tuple[str, str]]
+]:
+    """The names a reader reads for a pack's codes, over the built-in packs (the newest version of a pack
+    winning): (a point's ``purpose``, the Table A.2/A.3 row → (zh, en) title of the row; pack id → (zh, en)
+    title of the pack; a required document's ``kind`` → (zh, en) name).  For the pages, the workbook and
+    the reports alike."""
+    purposes: dict[str, tuple[str, str]] = {}
+    packs: dict[str, tuple[str, str]] = {}
+    documents: dict[str, tuple[str, str]] = {}
+    for path in builtin_pack_files():
+        try:
+            pack = load_pack(str(path))
+        except PackError:
+            continue
+        packs[pack.id] = (pack.title.zh, pack.title.en)
+        for key, req in pack.accuracy_requirements.items():
+            purposes[key] = (req.title.zh, req.title.en)
+        for doc in pack.required_documents:
+            documents[doc.kind] = (doc.zh, doc.en)
+    return purposes, packs, documents

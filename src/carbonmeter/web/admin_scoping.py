@@ -74,7 +74,7 @@ def _reason_max_length(model: type[models.Model]) -> int | None:
 
 def archive_reason(request: HttpRequest, model: type[models.Model]) -> str:
     """The reason recorded by the admin action "归档" (cut to what the history column holds)."""
-    reason = f"archived in admin by {request.user.get_username()}"
+    reason = f"由 {request.user.get_username()} 在管理后台归档"
     length = _reason_max_length(model)
     return reason[:length] if length else reason
 

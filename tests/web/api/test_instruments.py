@@ -76,7 +76,7 @@ def test_officer_adds_an_instrument(as_user: Any, org_a: Organization) -> None:
     inst = Instrument.objects.get(organization=org_a, code="API-1")
     assert response.json()["id"] == inst.pk
     assert list(inst.points.all()) == [point]
-    assert inst.history.first().history_change_reason == "created through the API"  # type: ignore[union-attr]
+    assert inst.history.first().history_change_reason == "经 API 创建"  # type: ignore[union-attr]
     duplicate = as_user("officer_a").post("/api/instruments", body)
     assert duplicate.status_code == 422
     assert any(p["loc"][-1] in ("__all__", "code") for p in duplicate.json()["detail"])

@@ -542,7 +542,7 @@ def test_ledger_workbook_has_the_three_sheets_with_the_pages_numbers(
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames == ["月度台账", "日台账", "完整性"]
     monthly = [r for r in wb["月度台账"].iter_rows(values_only=True) if r and r[0] == COAL]
-    assert monthly and monthly[0][3] == "consumption_mass" and monthly[0][5 + 4] == pytest.approx(72.0)
+    assert monthly and monthly[0][3] == "消耗量（质量）" and monthly[0][5 + 4] == pytest.approx(72.0)
     daily = [r for r in wb["日台账"].iter_rows(values_only=True) if r and r[0] == COAL]
     assert len(daily) == 1 and daily[0][4] == pytest.approx(72.0)
     assert monthly[0][5] is None  # January: no readings, so no total (an empty cell, never 0)

@@ -147,7 +147,7 @@ class ApiToken(BaseModel):
         """A new token for ``user`` and its plain key, which is not kept anywhere: show it once."""
         key = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls(user=user, name=name, key_hash=cls.digest(key), expires=expires)
-        token._change_reason = "API token issued"
+        token._change_reason = "签发 API 令牌"
         token.save()
         return token, key
 

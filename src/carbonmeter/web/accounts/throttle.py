@@ -55,7 +55,7 @@ def hit(key: str, now: datetime | None = None) -> int:
             try:
                 with transaction.atomic():
                     row = LoginThrottle(key=key, count=1, window_ends=now + window)
-                    row._change_reason = "login attempt"
+                    row._change_reason = "登录尝试"
                     row.save()
             except (IntegrityError, ValidationError):
                 # another attempt inserted the row first: the unique key refused ours (in the database,

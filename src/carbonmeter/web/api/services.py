@@ -32,7 +32,7 @@ def create_instrument(
 ) -> Instrument:
     """A new register entry of ``org`` serving ``points``."""
     inst = Instrument(organization=org, code=code, **fields)
-    inst._change_reason = "created through the API"
+    inst._change_reason = "经 API 创建"
     inst.save()
     inst.points.set(points)
     return inst
@@ -61,6 +61,6 @@ def update_instrument(
 def record_calibration(instrument: Instrument, fields: dict[str, Any]) -> Calibration:
     """A verification/calibration record: added, never rewritten (a correction is a new record)."""
     record = Calibration(instrument=instrument, **fields)
-    record._change_reason = "recorded through the API"
+    record._change_reason = "经 API 记录"
     record.save()
     return record

@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from carbonmeter.web.admin_labels import labelled_column, labelled_filter
 from carbonmeter.web.admin_scoping import ScopedAdmin, ScopedHistoryAdmin
 from carbonmeter.web.readings.models import (
     ArchivedPartition,
@@ -27,6 +28,7 @@ from carbonmeter.web.readings.models import (
     QuarantinedRow,
     ReadingBatch,
 )
+from carbonmeter.web.registry.templatetags.labels import quantity_label
 
 if TYPE_CHECKING:
     _ModelForm = forms.ModelForm[Any]
@@ -67,7 +69,7 @@ class _PointOwnedAdmin(ScopedHistoryAdmin):
 class PointProfileAdmin(_PointOwnedAdmin):
     list_display = (
         "point",
-        "quantity",
+        labelled_column("quantity", _("量"), quantity_label),
         "expected_interval",
         "min_value",
         "max_value",
@@ -76,7 +78,7 @@ class PointProfileAdmin(_PointOwnedAdmin):
         "instrument",
         "organization",
     )
-    list_filter = ("substitution", "quantity", "organization")
+    list_filter = ("substitution", labelled_filter("quantity", _("量"), quantity_label), "organization")
     search_fields = ("point__code", "point__name", "quantity")
     list_select_related = ("point", "instrument", "organization")
 

@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from carbonmeter.readings.model import Lang, reason_text
+from carbonmeter.readings.model import Lang, quantities, reason_text
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, OrgOwned
 
 SUBSTITUTION_RULES = [
@@ -112,7 +113,9 @@ class PointProfile(OrgOwned):
         db_table_comment = "per-point data settings: interval, range, counter modulus, substitution"
 
     def __str__(self) -> str:
-        return f"{self.point.code} {self.quantity}"
+        q = quantities().get(self.quantity)
+        name = q.name("en" if (get_language() or "").startswith("en") else "zh") if q else self.quantity
+        return f"{self.point.code} {name}"
 
 
 class CounterEvent(OrgOwned):
@@ -142,7 +145,7 @@ class CounterEvent(OrgOwned):
         ordering = ["point", "ts"]
 
     def __str__(self) -> str:
-        return f"{self.point.code} {self.kind} {self.ts:%Y-%m-%d %H:%M}"
+        return f"{self.point.code} {self.get_kind_display()} {self.ts:%Y-%m-%d %H:%M}"
 
 
 class AppendOnly(models.Model):

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from carbonmeter.readings import lake, retention
 from carbonmeter.readings.ingest import (
@@ -87,6 +87,12 @@ PAUSE_ENV = "CARBONMETER_INGEST_PAUSE"
 PAUSE_MARKER_ENV = "CARBONMETER_INGEST_PAUSE_MARKER"
 _ATTEMPTS = 5
 _SOURCES = {key for key, _label in BATCH_SOURCES}
+
+
+def _source_name(source: str) -> str:
+    """A source's Chinese name (its label's msgid), for the history, which is kept in one language."""
+    with translation.override(None):
+        return str(dict(BATCH_SOURCES).get(source, source))
 
 
 def _pause(stage: str) -> None:
@@ -307,7 +313,7 @@ def _keep_source(run: IngestRun, path: Path) -> None:
     os.replace(part, final)
     fsync_dir(final.parent)
     run.upload.name = name
-    run._change_reason = "原始文件存档 / source file kept"
+    run._change_reason = "原始文件存档"
     run.save(update_fields=["upload"])
 
 
@@ -376,7 +382,7 @@ def recover_sources() -> SourcesRecovered:
         if why is None:
             part.unlink(missing_ok=True)
             run.upload.name = name
-            run._change_reason = "原始文件存档（恢复）/ source file kept (recovery)"
+            run._change_reason = "原始文件存档（恢复）"
             run.save(update_fields=["upload"])
             done.finished.append(run.pk)
             continue
@@ -431,7 +437,7 @@ def _commit(
             report=report,
             created_by=_user(user),
         )
-        run._change_reason = f"ingest ({source})"
+        run._change_reason = f"数据导入（{_source_name(source)}）"
         run.save()
         QuarantinedRow.objects.bulk_create(
             (
@@ -459,7 +465,7 @@ def _commit(
             for q in resolves:
                 q.state = "resubmitted"
                 q.resolved_by = resolver
-                q._change_reason = f"re-submitted in run {run.pk}, batch #{resolver.seq}"
+                q._change_reason = f"重新提交：导入记录 {run.pk}，批次 #{resolver.seq}"
                 q.save()
     return run
 
@@ -746,7 +752,7 @@ def archive(
                     files=[f.as_json() for f in part.files],
                     archived_by=_user(user),
                 )
-                record._change_reason = f"archived to {to}"
+                record._change_reason = f"已归档至 {to}"
                 record.save()
     return manifest
 
@@ -791,6 +797,6 @@ def delete_archived(
                 r.deleted_at = now
                 r.deleted_by = _user(user)
                 r.reason = reason
-                r._change_reason = f"deleted from the lake: {reason}"
+                r._change_reason = f"已从数据湖删除：{reason}"
                 r.save()
     return deleted

@@ -16,13 +16,21 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from carbonmeter.readings.model import quantities
 from carbonmeter.web.readings.ledger import YearLedger, unit_of
+from carbonmeter.web.registry.templatetags.labels import unit_label
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBE6")
 #: Availability below the rule pack's ``readings_low_availability`` (``YearLedger.low``) is shaded in the
 #: 完整性 sheet (the page marks it red too); a month without data is a blank cell, never a shaded 0.
 LOW_FILL = PatternFill("solid", fgColor="F8D7DA")
+
+
+def quantity_name(code: str) -> str:
+    """The quantity's Chinese name (the workbook is a Chinese filing); an unknown code as written."""
+    q = quantities().get(code)
+    return q.name("zh") if q is not None else code
 
 
 def _header(ws: Worksheet, titles: Sequence[str]) -> None:
@@ -62,8 +70,8 @@ def ledger_workbook(book: YearLedger, days: Sequence[dict[str, Any]]) -> bytes:
                 p.code,
                 p.name,
                 p.stream,
-                p.quantity,
-                p.unit,
+                quantity_name(p.quantity),
+                unit_label(p.unit),
                 *[c.total if c is not None else None for c in p.months],
                 p.year_total,
             ]
@@ -79,8 +87,8 @@ def ledger_workbook(book: YearLedger, days: Sequence[dict[str, Any]]) -> bytes:
                 s.code,
                 s.name,
                 "、".join(s.points),
-                s.quantity,
-                s.unit,
+                quantity_name(s.quantity),
+                unit_label(s.unit),
                 *[c.total if c is not None else None for c in s.months],
                 s.year_total,
             ]
@@ -95,8 +103,8 @@ def ledger_workbook(book: YearLedger, days: Sequence[dict[str, Any]]) -> bytes:
         daily.append(
             [
                 r["point"],
-                quantity,
-                unit_of(quantity),
+                quantity_name(quantity),
+                unit_label(unit_of(quantity)),
                 r["period_start"],
                 r.get("total"),
                 r.get("n"),
@@ -117,7 +125,7 @@ def ledger_workbook(book: YearLedger, days: Sequence[dict[str, Any]]) -> bytes:
             [
                 p.code,
                 p.name,
-                p.quantity,
+                quantity_name(p.quantity),
                 *[c.availability if c is not None else None for c in p.months],
                 p.year_availability,
             ]

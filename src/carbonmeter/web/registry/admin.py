@@ -9,8 +9,11 @@ from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from carbonmeter.web.admin_labels import labelled_column, labelled_filter
 from carbonmeter.web.admin_scoping import ScopedHistoryAdmin, is_active_superuser
+from carbonmeter.web.registry.forms import type_label
 from carbonmeter.web.registry.models import (
     Attachment,
     Component,
@@ -24,6 +27,10 @@ from carbonmeter.web.registry.models import (
     SealEvent,
     SourceStream,
 )
+from carbonmeter.web.registry.templatetags.labels import document_kind_label
+from carbonmeter.web.terms import parameter_label
+
+_TYPE = _("类型")
 
 
 @admin.register(Organization)
@@ -64,7 +71,15 @@ class SourceStreamAdmin(ScopedHistoryAdmin):
 
 @admin.register(MeasuringPoint)
 class MeasuringPointAdmin(ScopedHistoryAdmin):
-    list_display = ("code", "name", "stream", "role", "parameter", "determination", "trade_settlement")
+    list_display = (
+        "code",
+        "name",
+        "stream",
+        "role",
+        labelled_column("parameter", _("参数"), parameter_label),
+        "determination",
+        "trade_settlement",
+    )
     list_filter = ("role", "determination", "trade_settlement", "organization")
     search_fields = ("code", "name", "parameter", "stream__code", "stream__name")
     list_select_related = ("stream",)
@@ -81,12 +96,19 @@ class InstrumentAdmin(ScopedHistoryAdmin):
         "status",
         "location",
         "asset_no",
-        "type",
+        labelled_column("type", _TYPE, type_label),
         "accuracy_class",
         "organization",
     )
     list_display_links = ("code", "name")
-    list_filter = ("status", "type", "ownership", "smart", "seal_intact", "organization")
+    list_filter = (
+        "status",
+        labelled_filter("type", _TYPE, type_label),
+        "ownership",
+        "smart",
+        "seal_intact",
+        "organization",
+    )
     search_fields = ("code", "name", "asset_no", "serial_no", "location", "model", "manufacturer")
     filter_horizontal = ("points",)
     ordering = ("organization", "code")
@@ -94,8 +116,8 @@ class InstrumentAdmin(ScopedHistoryAdmin):
 
 @admin.register(Component)
 class ComponentAdmin(ScopedHistoryAdmin):
-    list_display = ("instrument", "type", "accuracy_class", "mpe_percent")
-    list_filter = ("type",)
+    list_display = ("instrument", labelled_column("type", _TYPE, type_label), "accuracy_class", "mpe_percent")
+    list_filter = (labelled_filter("type", _TYPE, type_label),)
     search_fields = ("instrument__code", "instrument__name", "type")
     list_select_related = ("instrument",)
 
@@ -135,6 +157,11 @@ class PersonCertificateAdmin(ScopedHistoryAdmin):
 
 @admin.register(ManagementDocument)
 class ManagementDocumentAdmin(ScopedHistoryAdmin):
-    list_display = ("kind", "title", "approved", "organization")
-    list_filter = ("kind", "organization")
+    list_display = (
+        labelled_column("kind", _("类别"), document_kind_label),
+        "title",
+        "approved",
+        "organization",
+    )
+    list_filter = (labelled_filter("kind", _("类别"), document_kind_label), "organization")
     search_fields = ("kind", "title")

@@ -31,7 +31,7 @@ def run_assessment(org: Organization, as_of: date, user: Any = None) -> Assessme
         observations=len(findings) - nc,
         created_by=user if getattr(user, "pk", None) else None,
     )
-    run._change_reason = "assessment run"
+    run._change_reason = "运行评价"
     run.save()
     return run
 

@@ -10,13 +10,13 @@ written, because then it is the user's own word.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from django import template
 from django.utils.translation import get_language
 
+from carbonmeter.io.terms import term_name
 from carbonmeter.readings.model import quantities
-from carbonmeter.rules.loader import PackError, builtin_pack_files, load_pack
+from carbonmeter.rules.loader import builtin_names
 from carbonmeter.web.registry.forms import type_label as _type_label
 from carbonmeter.web.terms import parameter_label as _parameter_label
 
@@ -25,23 +25,6 @@ register = template.Library()
 
 def _english() -> bool:
     return (get_language() or "").startswith("en")
-
-
-@cache
-def _pack_names() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
-    """(purpose → (zh, en) title of its A.2/A.3 row, pack id → (zh, en) title) over the built-in packs,
-    the newest version of a pack winning."""
-    purposes: dict[str, tuple[str, str]] = {}
-    packs: dict[str, tuple[str, str]] = {}
-    for path in builtin_pack_files():
-        try:
-            pack = load_pack(str(path))
-        except PackError:
-            continue
-        packs[pack.id] = (pack.title.zh, pack.title.en)
-        for key, req in pack.accuracy_requirements.items():
-            purposes[key] = (req.title.zh, req.title.en)
-    return purposes, packs
 
 
 @register.filter
@@ -57,13 +40,22 @@ def parameter_label(value: str) -> str:
 @register.filter
 def purpose_label(value: str) -> str:
     """The title of the Table A.2/A.3 row a point's ``purpose`` names."""
-    names = _pack_names()[0].get(value) if value else None
+    names = builtin_names()[0].get(value) if value else None
     return (names[1] if _english() else names[0]) if names else (value or "")
 
 
 @register.filter
+def document_kind_label(value: str) -> str:
+    """A management document's kind: the name its pack gives it, or the product's own name for it."""
+    names = builtin_names()[2].get(value) if value else None
+    if names:
+        return names[1] if _english() else names[0]
+    return term_name("document_kind", value) if value else ""
+
+
+@register.filter
 def pack_title(value: str) -> str:
-    names = _pack_names()[1].get(value) if value else None
+    names = builtin_names()[1].get(value) if value else None
     return (names[1] if _english() else names[0]) if names else (value or "")
 
 
