@@ -13,6 +13,7 @@ from django.db import transaction
 
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.metrology.services import record_results
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
 
 
@@ -58,9 +59,23 @@ def update_instrument(
 
 
 @transaction.atomic
-def record_calibration(instrument: Instrument, fields: dict[str, Any]) -> Calibration:
-    """A verification/calibration record: added, never rewritten (a correction is a new record)."""
-    record = Calibration(instrument=instrument, **fields)
-    record._change_reason = "recorded through the API"
-    record.save()
-    return record
+def record_calibration(user: Any, instrument: Instrument, fields: dict[str, Any]) -> Calibration:
+    """A verification/calibration record: added, never rewritten (a correction is a new record).
+
+    The same service as the web form (:func:`carbonmeter.web.metrology.services.record_results`): a pass
+    without ``valid_until`` is valid for the instrument's interval (``interval_months``); without an interval
+    it is refused (422 on ``valid_until``).
+    """
+    recorded = record_results(
+        user,
+        instrument.organization,
+        [instrument.code],
+        kind=fields["kind"],
+        on=fields["date"],
+        result=fields["result"],
+        valid_until=fields.get("valid_until"),
+        agency=fields.get("agency", ""),
+        certificate_no=fields.get("certificate_no", ""),
+        reason="recorded through the API",
+    )
+    return recorded.rows[0]
