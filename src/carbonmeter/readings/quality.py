@@ -44,6 +44,7 @@ from carbonmeter.readings import cems, counters, gaps, substitution, validity
 from carbonmeter.readings.lake import OrgReader
 from carbonmeter.readings.model import Kind, quantities
 from carbonmeter.readings.series import LOCAL, UTC, Sample, Span, period_span
+from carbonmeter.rules.messages import Lang, text
 
 #: tCO2 per tC: the ratio of the molar masses of CO2 (44) and C (12), as the standard's carbon-content
 #: formulas write it. Physics, not a rule number: the one place it is written.
@@ -89,6 +90,31 @@ class ExtraSource:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a setting's value comes from, as a reader is told: the data profile of a point (``point``), or
+    the default of a rule pack (its title in both languages, its version and the value's tag).  The pack's
+    own note on the value is for the pack's maintainers and is not part of it."""
+
+    point: str = ""
+    pack_title: Mapping[str, str] | None = None
+    pack_version: str = ""
+    tag: str = ""
+
+    def text(self, lang: Lang) -> str:
+        """The message catalogue's ``provenance`` text in ``lang``."""
+        if self.point:
+            return text("provenance", "profile", lang, point=self.point)
+        return text(
+            "provenance",
+            "pack",
+            lang,
+            pack=dict(self.pack_title or {}),
+            version=self.pack_version,
+            tag={"label": f"tag.{self.tag}"},
+        )
+
+
+@dataclass(frozen=True)
 class CemsSetup:
     """A CEMS point's set and configuration."""
 
@@ -97,8 +123,8 @@ class CemsSetup:
     #: Where to look for the duct area and the basis, first match wins: the point, its set, its stream.
     sources: Sequence[ExtraSource]
     valid_fraction: float
-    #: Where ``valid_fraction`` comes from (the point profile, or the rule pack with its provenance).
-    valid_fraction_from: str
+    #: Where ``valid_fraction`` comes from (the point profile, or the rule pack).
+    valid_fraction_from: Provenance
 
 
 @dataclass(frozen=True)
@@ -323,8 +349,8 @@ class CemsSummary:
     co2_basis: str | None
     co2_basis_from: str
     valid_fraction: float
-    #: Where ``valid_fraction`` comes from: the point profile, or the rule pack (id@version) with its note.
-    valid_fraction_from: str
+    #: Where ``valid_fraction`` comes from: the point profile, or the rule pack.
+    valid_fraction_from: Provenance
     hours: tuple[HourRow, ...]
     #: Why no mass is computed (empty when it is).
     mass_missing: tuple[MassMissing, ...]

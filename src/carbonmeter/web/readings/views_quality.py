@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from carbonmeter.readings.model import quantities
+from carbonmeter.rules.messages import Lang
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.readings import quality
@@ -168,11 +169,13 @@ def point_quality(request: HttpRequest, pk: int) -> HttpResponse:
     month = parse_month(request.GET.get("month")) or last_month(today)
     result = quality.point_month(point.organization, point, month)
     q = quantities().get(result.quantity)
+    lang: Lang = "en" if (get_language() or "").startswith("en") else "zh"
     context = {
         "org": point.organization,
         "point": point,
         "q": result,
-        "quantity_name": q.name("en" if (get_language() or "").startswith("en") else "zh") if q else "",
+        "quantity_name": q.name(lang) if q else "",
+        "fraction_source": result.cems.valid_fraction_from.text(lang) if result.cems else "",
         "month": month,
         "prev_month": (month - timedelta(days=1)).replace(day=1),
         "next_month": _next_month(month),
