@@ -52,6 +52,16 @@ CO2_PER_C: Final = 44.0 / 12.0
 #: ``extra`` keys read for CEMS mass: the duct cross-section (m²) and whether CO2 is reported wet or dry.
 DUCT_AREA_KEY: Final = "duct_area_m2"
 CO2_BASIS_KEY: Final = "co2_basis"
+#: What ``co2_basis`` may say (case and surrounding spaces aside): the words the page offers in Chinese
+#: (干基/湿基) and English (dry basis/wet basis), and the codes themselves.
+CO2_BASIS_WORDS: Final[Mapping[str, cems.Basis]] = {
+    "干基": "dry",
+    "湿基": "wet",
+    "dry basis": "dry",
+    "wet basis": "wet",
+    "dry": "dry",
+    "wet": "wet",
+}
 #: Carbon-content quantity (mass %) the activity factor is computed from.
 CARBON_CONTENT: Final = "carbon_content"
 
@@ -623,6 +633,13 @@ def _extra_float(value: Any) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
+def co2_basis(value: Any) -> cems.Basis | None:
+    """The basis a ``co2_basis`` entry states (:data:`CO2_BASIS_WORDS`), or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    return CO2_BASIS_WORDS.get(" ".join(value.split()).lower())
+
+
 def _cems(setup: CemsSetup, lake: OrgReader, judged: Span) -> CemsSummary:
     """The stack's hours from its CEMS set: the points of the same stream measuring the five quantities."""
     set_points = setup.set_points
@@ -636,8 +653,8 @@ def _cems(setup: CemsSetup, lake: OrgReader, judged: Span) -> CemsSummary:
         extra = source.extra
         if duct_area is None and (area := _extra_float(extra.get(DUCT_AREA_KEY))) is not None:
             duct_area, duct_from = area, source.code
-        if basis is None and extra.get(CO2_BASIS_KEY) in ("wet", "dry"):
-            basis, basis_from = str(extra[CO2_BASIS_KEY]), source.code
+        if basis is None and (stated := co2_basis(extra.get(CO2_BASIS_KEY))) is not None:
+            basis, basis_from = stated, source.code
 
     mass_missing: list[MassMissing] = []
     if missing:

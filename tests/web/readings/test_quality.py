@@ -554,6 +554,33 @@ def test_cems_without_duct_area_shows_validity_only(lake: Path, org_a: Organizat
     assert day_row(result, 12).co2_t is None
 
 
+@pytest.mark.parametrize(
+    ("stated", "basis"),
+    [("干基", "dry"), (" 湿基 ", "wet"), ("Dry basis", "dry"), ("wet", "wet"), ("damp", None), (1, None)],
+)
+def test_the_co2_basis_is_read_in_the_words_the_page_offers(stated: Any, basis: str | None) -> None:
+    assert quality.pure.co2_basis(stated) == basis
+
+
+def test_the_co2_basis_hint_names_dry_and_wet_basis_in_the_pages_language(
+    client: Client, users: dict[str, Any], lake: Path, org_a: Organization
+) -> None:
+    """Issue 9: the hint asked for ``co2_basis (dry 或 wet)``, codes on a Chinese page; it offers 干基/湿基
+    (dry basis/wet basis in English), and what it offers is read."""
+    cems_day(lake, org_a)
+    point = MeasuringPoint.objects.get(organization=org_a, code="P25.3")
+    login(client, users["admin_a"])
+    hint = page(client, point).split("data-mass-missing>")[2].split("</div>", 1)[0]
+    assert "“干基”或“湿基”" in hint and "dry" not in hint and "wet" not in hint
+    english = client.get(f"/readings/quality/{point.pk}/?month=2025-03", HTTP_ACCEPT_LANGUAGE="en")
+    hint = english.content.decode().split("data-mass-missing>")[2].split("</div>", 1)[0]
+    assert "“dry basis” or “wet basis”" in hint and "干基" not in hint
+    set_extra(org_a, "P25.3", co2_basis="湿基")
+    c = judge(org_a, "P25.3").cems
+    assert c is not None and (c.co2_basis, c.co2_basis_from) == ("wet", "P25.3")
+    assert "co2_basis" not in c.mass_missing
+
+
 # ------------------------------------------------------------------------------------------------------
 # Tenancy of the lake and edge cases
 # ------------------------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ MASS_MISSING_LABELS: Final[Mapping[str, Promise]] = {
     "cems_set": _("同一碳源流的 CEMS 计量点不全（需要 CO2 浓度、流速、温度、湿度、压力）。"),
     "duct_area": _("需要烟道截面积：在计量点或碳源流的其他信息中填写 duct_area_m2（m²）。"),
     "co2_basis": _(
-        "需要说明 CO2 浓度是干基还是湿基：在计量点或碳源流的其他信息中填写 co2_basis（dry 或 wet）。"
+        "需要说明 CO2 浓度是干基还是湿基：在计量点或碳源流的其他信息中填写 co2_basis（“干基”或“湿基”）。"
     ),
 }
 
