@@ -15,6 +15,7 @@ from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.metrology.services import record_results
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
+from carbonmeter.web.registry.services import set_points
 
 
 def plan_points(user: Any, org: Organization, ids: list[int]) -> list[MeasuringPoint]:
@@ -35,7 +36,7 @@ def create_instrument(
     inst = Instrument(organization=org, code=code, **fields)
     inst._change_reason = "created through the API"
     inst.save()
-    inst.points.set(points)
+    set_points(inst, points, "created through the API")
     return inst
 
 
@@ -54,7 +55,7 @@ def update_instrument(
         inst._change_reason = reason
         inst.save()
     if points is not None:
-        inst.points.set(points)
+        set_points(inst, points, reason)
     return inst
 
 
