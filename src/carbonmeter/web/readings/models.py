@@ -300,7 +300,7 @@ class QuarantinedRow(OrgOwned):
         _("细分"),
         max_length=30,
         blank=True,
-        db_comment="which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh or en",
+        db_comment="which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh/en",
     )
     params = models.JSONField(
         _("参数"), default=dict, blank=True, db_comment="language-neutral parameters of the reason"

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalquarantinedrow',
             name='variant',
-            field=models.CharField(blank=True, db_comment='which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh or en', max_length=30, verbose_name='细分'),
+            field=models.CharField(blank=True, db_comment='which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh/en', max_length=30, verbose_name='细分'),
         ),
         migrations.AlterField(
             model_name='quarantinedrow',
             name='variant',
-            field=models.CharField(blank=True, db_comment='which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh or en', max_length=30, verbose_name='细分'),
+            field=models.CharField(blank=True, db_comment='which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh/en', max_length=30, verbose_name='细分'),
         ),
     ]
