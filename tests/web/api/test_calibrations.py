@@ -113,3 +113,12 @@ def test_verifier_reads_but_does_not_record(as_user: Any, instrument: Instrument
 def test_other_organizations_get_404(as_user: Any, instrument: Instrument) -> None:
     assert as_user("admin_b").post("/api/calibrations", record(instrument)).status_code == 404
     assert not Calibration.objects.filter(certificate_no="JD2026-API").exists()
+
+
+def test_a_restricted_range_is_recorded_and_returned(as_user: Any, instrument: Instrument) -> None:
+    response = as_user("clerk_a").post("/api/calibrations", record(instrument, restricted_range="0–50 t/h"))
+    assert response.status_code == 201, response.content
+    assert response.json()["restricted_range"] == "0–50 t/h"
+    assert Calibration.objects.get(pk=response.json()["id"]).restricted_range == "0–50 t/h"
+    plain = as_user("clerk_a").post("/api/calibrations", record(instrument)).json()
+    assert plain["restricted_range"] == ""

@@ -283,6 +283,7 @@ class CalibrationOut(Schema):
     result: Result
     certificate_no: str
     agency: str
+    restricted_range: str = Field(description="限用范围: the range a pass confirms it for; blank: none")
 
     @staticmethod
     def resolve_instrument(obj: Any) -> int:
@@ -306,6 +307,13 @@ class CalibrationIn(Schema):
     )
     certificate_no: Text100 = ""
     agency: Text200 = ""
+    restricted_range: Text200 = Field(
+        "",
+        description=(
+            "限用范围: when a pass confirms the instrument for a restricted range only (e.g. 0-50 t/h); "
+            "its label then reads 准用 (restricted use)"
+        ),
+    )
 
     @field_validator("valid_until")
     @classmethod

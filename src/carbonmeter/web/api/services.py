@@ -76,6 +76,7 @@ def record_calibration(user: Any, instrument: Instrument, fields: dict[str, Any]
         result=fields["result"],
         valid_until=fields.get("valid_until"),
         agency=fields.get("agency", ""),
+        restricted_range=fields.get("restricted_range", ""),
         certificate_no=fields.get("certificate_no", ""),
         reason="recorded through the API",
     )

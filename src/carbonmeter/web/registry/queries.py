@@ -455,6 +455,8 @@ class Label:
     standing: validity.Standing
     #: The assessment run whose accuracy finding decided 合格 / 准用 (None: no run judged it).
     run: AssessmentRun | None
+    #: The range the record that makes it traceable confirms it for, when restricted ("" when not).
+    restricted_range: str = ""
 
     @property
     def valid_until(self) -> date | None:
@@ -474,5 +476,6 @@ def instrument_label(user: Any, inst: Instrument, today: date) -> Label:
     run = latest_run(user, inst.organization)
     accuracy = validity.accuracy_verdicts(run.document if run else None)
     ok = accuracy.get(inst.code)
-    label = validity.label_state(inst.status, current.state, ok)
-    return Label(inst, label, current, run if inst.code in accuracy else None)
+    restricted = validity.restriction(current)
+    label = validity.label_state(inst.status, current.state, ok, restricted)
+    return Label(inst, label, current, run if inst.code in accuracy else None, restricted)

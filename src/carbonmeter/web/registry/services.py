@@ -238,7 +238,13 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "date": c.date,
                 "certificate_no": c.certificate_no,
             },
-            {"valid_until": c.valid_until, "result": c.result, "agency": c.agency, "extra": c.extra},
+            {
+                "valid_until": c.valid_until,
+                "result": c.result,
+                "agency": c.agency,
+                "restricted_range": c.restricted_range,
+                "extra": c.extra,
+            },
             reason,
             diff,
         )
