@@ -849,3 +849,16 @@ def test_every_organization_field_has_an_item() -> None:
     assert set(Snapshot.__struct_fields__) - {"extra", "schema_", "organization"} <= set(
         ORGANIZATION_ITEMS
     ) | set(SHEETS.values())
+
+
+def test_a_restricted_range_is_read_from_its_column_and_written_back(tmp_path: Path) -> None:
+    """Issue 9: a record confirming an instrument for a restricted range only (限用范围) is part of the
+    register; the column reads into the record and the writer keeps it."""
+    sheets = minimal()
+    sheets["检定校准记录"][0].append("限用范围")
+    sheets["检定校准记录"][1].append("0–50 t/h")
+    snapshot = read_xlsx(book(tmp_path / "restricted.xlsx", sheets))
+    assert snapshot.calibrations[0].restricted_range == "0–50 t/h"
+    assert "restricted_range" not in snapshot.calibrations[0].extra
+    write_xlsx(snapshot, tmp_path / "again.xlsx")
+    assert read_xlsx(tmp_path / "again.xlsx").calibrations[0].restricted_range == "0–50 t/h"

@@ -55,8 +55,8 @@ class Page(HTMLParser):
     (text outside scripts and styles, titles, placeholders, labels for screen readers), as (text, is code)
     pairs: text inside ``<code>``/``<kbd>``/``<samp>`` is a command or a name to type, not prose.
 
-    An element marked ``data-verbatim`` shows data as it was received or stored (a quarantined row's cells,
-    a finding's evidence document) and is not read: those are the user's own bytes, or a machine record.
+    An element marked ``data-verbatim`` shows data as it was received (a quarantined row's cells) and is not
+    read: those are the user's own bytes.  A finding's evidence is read like any text.
     """
 
     def __init__(self) -> None:

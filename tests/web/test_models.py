@@ -3,10 +3,12 @@ no hard delete, archive with a reason kept in the history, and validation on eve
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 
@@ -138,3 +140,20 @@ def test_reporting_year_defaults_to_the_previous_calendar_year(db: Any) -> None:
     org._change_reason = "test"
     org.save()
     assert org.reporting_year == timezone.localdate().year - 1
+
+
+#: What a column comment must not hold: a source file (``model.py``) or a constant of the code
+#: (``model.REASONS``, ``LOW_AVAILABILITY``): a comment describes the data to whoever reads the database.
+CODE_IN_COMMENT = re.compile(r"\b\w+\.py\b|\b\w+\.[A-Z][A-Z0-9_]{2,}\b|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b")
+
+
+def test_column_comments_describe_the_data_not_the_code() -> None:
+    """Issue 9: ``QuarantinedRow.variant`` was commented "(readings/model.py REASONS)"."""
+    found = [
+        f"{m._meta.label}.{f.name}: {f.db_comment}"
+        for m in apps.get_models()
+        if m.__module__.startswith("carbonmeter.")
+        for f in m._meta.get_fields()
+        if getattr(f, "db_comment", None) and CODE_IN_COMMENT.search(f.db_comment)
+    ]
+    assert not found, found

@@ -4,6 +4,7 @@ reads back by clause in zh or en, and tells what changed since the run before it
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,40 @@ def test_the_runs_document_downloads_as_json(
     assert "attachment" in response["Content-Disposition"]
     doc = json.loads(response.content)
     assert doc == run.document and doc["schema"] == "carbonmeter.assessment/1"
+
+
+def _finding_item(html: str, f: dict[str, Any]) -> str:
+    return html.split(f'data-code="{f["code"]}" data-subject="{f["subject"]}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_evidence_reads_as_labelled_values_not_json(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: the evidence was a JSON dump (keys and codes such as ``verification``, ``pass``); it is a
+    list under Chinese names, values by their terms, ids linking to their pages."""
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    findings = run.document["findings"]
+    voided = next(f for f in findings if f["code"] == "TRC-01-C")
+    unequipped = next(
+        f for f in findings if f["code"].startswith("EQP-01") and f["evidence"]["linked_instruments"]
+    )
+    html = login(client, users["officer_a"]).get(f"/assessments/{run.pk}/").content.decode()
+    assert "data-verbatim" not in html.split('id="findings"', 1)[1]
+    item = _finding_item(html, voided)
+    record, failure = voided["evidence"]["record"], voided["evidence"]["failure"]
+    for text in ("判定依据的合格记录", "其后的不合格记录", "有效期至", "证书编号", "检定", "合格", "不合格"):
+        assert text in item, text
+    assert record["valid_until"] in item and failure["certificate_no"] in item
+    assert f'<a href="/instruments/{voided["subject"]}/">{voided["subject"]}</a>' in item
+    shown = re.sub(r"<[^>]+>", " ", item)  # the text a reader sees
+    for code in ("kind", "verification", "pass", "valid_until", "{"):
+        assert code not in shown, code
+    item = _finding_item(html, unequipped)
+    linked = unequipped["evidence"]["linked_instruments"][0]
+    assert "关联器具" in item and "<table" in item and "溯源情况" in item
+    assert f'href="/instruments/{linked["instrument"]}/"' in item
+    shown = re.sub(r"<[^>]+>", " ", item)
+    assert "在用" in shown and "%" in shown and "in_use" not in shown and "measurement." not in shown
+    english = client.get(f"/assessments/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    item = _finding_item(english, voided)
+    assert "passing record relied on" in item and "valid until" in item and "有效期至" not in item

@@ -21,7 +21,9 @@ from carbonmeter.web.admin_scoping import REASON_FIELD
 from carbonmeter.web.assessment.models import AssessmentRun, document_summary
 from carbonmeter.web.assessment.services.snapshot import snapshot_document
 from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.registry import changes
 from carbonmeter.web.registry.models import Instrument, Organization
+from carbonmeter.web.registry.queries import change_history
 from carbonmeter.web.registry.services import import_snapshot
 from tests.web.conftest import login
 from tests.web.test_admin import client_for, form_data, instrument_of, url
@@ -116,6 +118,37 @@ def test_an_import_and_a_recorded_calibration_make_the_assessment_stale(
     record.save()
     response, _ = dashboard(client)
     assert response.context["board"].stale
+
+
+def test_an_import_that_only_relinks_an_instrument_makes_the_assessment_stale_attributably(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: the import's ``points.set()`` wrote no history, so a change of links alone escaped
+    :func:`changes.changed_after` (and the dashboard).  It is one entry of the instrument's history: who,
+    when, why, the points before and after."""
+    first_visit(client, users["officer_a"])
+    version = changes.version()
+    document = snapshot_document(org_a, timezone.localdate())
+    entry = next(i for i in document["instruments"] if i.get("points"))
+    old_points = sorted(entry["points"])
+    spare = next(p["id"] for p in document["measuring_points"] if p["id"] not in old_points)
+    entry["points"] = [*old_points[1:], spare]
+    raw = json.dumps(document, ensure_ascii=False, default=str).encode()
+    _, report = import_snapshot(parse_json(raw, "relinked.json"), reason="测点对应关系调整")
+    assert report.updated == {"instruments": [entry["id"]]}  # nothing else changed
+    response, _ = dashboard(client)
+    assert response.context["board"].stale
+    assert changes.version() != version
+    inst = Instrument.objects.get(organization=org_a, code=entry["id"])
+    latest = inst.history.order_by("-history_date", "-history_id").first()
+    assert latest is not None and latest.history_change_reason == "测点对应关系调整"
+    assert response.context["board"].changed_at == latest.history_date
+    (line,) = [c for e in change_history(inst)[:1] for c in e["changes"]]
+    assert line == {
+        "field": "计量点",
+        "old": "、".join(old_points),
+        "new": "、".join(sorted(entry["points"])),
+    }
 
 
 def test_another_organizations_change_does_not_make_a_stale(

@@ -754,6 +754,48 @@ def test_label_of_a_traceable_instrument_below_its_accuracy_requirement_is_yello
     assert label.run is not None and label.standing.state in ("valid", "due_soon")
 
 
+def test_label_of_an_instrument_confirmed_for_a_restricted_range_is_yellow_and_says_the_range(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Issue 9: 准用 is also "confirmed for a restricted range": a pass recorded with a 限用范围 makes the
+    label 准用 and the label shows the range; the record page, the instrument page and the history keep it."""
+    today = timezone.localdate()
+    login(client, users["officer_a"])
+    posted = client.post(
+        reverse("calibration_record"),
+        {
+            "shown": ["WB-03"],
+            "instruments": ["WB-03"],
+            "kind": "calibration",
+            "date": today.isoformat(),
+            "result": "pass",
+            "valid_until": (today + timedelta(days=365)).isoformat(),
+            "restricted_range": " 0–50 t/h ",
+            "reason": "仅在 0–50 t/h 内校准合格",
+        },
+    )
+    assert posted.status_code == 302, posted.content.decode()[:2000]
+    record = Calibration.objects.get(instrument__organization=org_a, instrument__code="WB-03", date=today)
+    assert record.restricted_range == "0–50 t/h"
+    assert record.history.get().history_change_reason == "仅在 0–50 t/h 内校准合格"  # type: ignore[attr-defined]
+    html = client.get(reverse("instrument_label", args=["WB-03"])).content.decode()
+    assert 'data-state="limited"' in html and "准用" in html
+    assert '<dd id="restricted-range">0–50 t/h</dd>' in html
+    assert "0–50 t/h" in client.get(reverse("instrument_detail", args=["WB-03"])).content.decode()
+    # A later pass over the whole range lifts the restriction.
+    later = Calibration(
+        instrument=record.instrument,
+        kind="calibration",
+        date=today,
+        valid_until=today + timedelta(days=366),
+        result="pass",
+    )
+    later._change_reason = "test"
+    later.save()
+    html = client.get(reverse("instrument_label", args=["WB-03"])).content.decode()
+    assert 'data-state="qualified"' in html and "restricted-range" not in html
+
+
 def test_label_qr_code_holds_the_page_url_and_the_asset_number(
     users: dict[str, Any], org_a: Organization
 ) -> None:

@@ -9,6 +9,7 @@ from carbonmeter.io.snapshot_json import parse_json
 from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.services.snapshot import build_snapshot
+from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.models import Instrument, Organization
 from carbonmeter.web.registry.services import import_snapshot
 from tests.web.conftest import DEMO
@@ -51,3 +52,24 @@ def test_reimport_changes_nothing_and_a_change_is_attributed(org_a: Organization
 
 def _fields(obj: object) -> dict[str, object]:
     return {f: getattr(obj, f) for f in obj.__struct_fields__}  # type: ignore[attr-defined]
+
+
+def test_a_restricted_range_survives_the_database_and_a_change_of_it_is_attributed(
+    org_a: Organization,
+) -> None:
+    """Issue 9: 限用范围 of a record is imported, exported and re-imported; changing it is a history entry."""
+    original = parse_json(DEMO.read_bytes(), str(DEMO))
+    first = next(c for c in original.calibrations if c.result == "pass")
+    restricted = msgspec.structs.replace(first, restricted_range="0–50 t/h")
+    changed = msgspec.structs.replace(
+        original, calibrations=tuple(restricted if c is first else c for c in original.calibrations)
+    )
+    _, report = import_snapshot(changed, reason="校准证书注明限用范围")
+    assert report.updated == {"calibrations": [f"{first.instrument} {first.date}"]}
+    rebuilt = build_snapshot(org_a, original.as_of)
+    assert restricted in rebuilt.calibrations
+    record = Calibration.objects.get(
+        instrument__organization=org_a, instrument__code=first.instrument, date=first.date
+    )
+    latest = record.history.order_by("-history_date", "-history_id").first()  # type: ignore[attr-defined]
+    assert latest.restricted_range == "0–50 t/h" and latest.history_change_reason == "校准证书注明限用范围"

@@ -24,6 +24,7 @@ from carbonmeter.web.registry.validity import (
     band_q,
     bands,
     label_state,
+    restriction,
     standing,
     with_state,
 )
@@ -158,6 +159,48 @@ def test_label_state_is_derived_from_the_state(
     status: str, state: str, accuracy_ok: bool | None, label: str
 ) -> None:
     assert label_state(status, state, accuracy_ok) == label
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "accuracy_ok", "restricted", "label"),
+    [
+        ("in_use", "valid", True, "0–50 t/h", "limited"),  # confirmed for a restricted range
+        ("in_use", "due_soon", None, "0-50 t/h", "limited"),
+        ("in_use", "valid", False, "0–50 t/h", "limited"),
+        ("in_use", "valid", True, "   ", "qualified"),  # blank is no restriction
+        ("in_use", "expired", True, "0–50 t/h", "stopped"),  # not traceable: a restriction changes nothing
+        ("in_use", "failed", None, "0–50 t/h", "stopped"),
+        ("standby", "valid", True, "0–50 t/h", "stopped"),
+    ],
+)
+def test_a_restricted_range_makes_a_traceable_instrument_restricted_use(
+    status: str, state: str, accuracy_ok: bool | None, restricted: str, label: str
+) -> None:
+    assert label_state(status, state, accuracy_ok, restricted) == label
+
+
+def test_the_restriction_is_the_one_of_the_record_that_makes_it_traceable(org_a: Organization) -> None:
+    """A later unrestricted pass lifts an earlier restriction; a restricted pass that has expired says
+    nothing today."""
+    inst = Instrument.objects.filter(organization=org_a).first()
+    assert inst is not None
+
+    def record(on: date, until: date, restricted: str = "") -> Calibration:
+        return Calibration(
+            instrument=inst,
+            kind="calibration",
+            date=on,
+            valid_until=until,
+            result="pass",
+            restricted_range=restricted,
+        )
+
+    restricted = record(AS_OF - timedelta(days=30), AS_OF + timedelta(days=300), "0–50 t/h")
+    assert restriction(standing([restricted], AS_OF, 30)) == "0–50 t/h"
+    later = record(AS_OF - timedelta(days=5), AS_OF + timedelta(days=360))
+    assert restriction(standing([restricted, later], AS_OF, 30)) == ""
+    old = record(AS_OF - timedelta(days=400), AS_OF - timedelta(days=40), "0–50 t/h")
+    assert restriction(standing([old], AS_OF, 30)) == ""
 
 
 def test_bands_come_from_the_setting(settings: Any) -> None:

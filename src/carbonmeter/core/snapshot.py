@@ -130,6 +130,8 @@ class Calibration(Record, frozen=True, kw_only=True):
     valid_until: dt.date | None = None
     certificate_no: str = ""
     agency: str = ""
+    #: 限用范围: the range a pass confirms the instrument for, when restricted ("" when not).
+    restricted_range: str = ""
 
 
 class Certificate(Record, frozen=True, kw_only=True):

@@ -136,6 +136,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "result": ("结论", "result"),
         "certificate_no": ("证书编号", "id"),
         "agency": ("机构", "text"),
+        "restricted_range": ("限用范围", "text"),
     },
     "人员": {
         "name": ("姓名", "id"),

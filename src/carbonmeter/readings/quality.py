@@ -45,10 +45,21 @@ from carbonmeter.readings import cems, counters, gaps, substitution, validity
 from carbonmeter.readings.lake import OrgReader
 from carbonmeter.readings.model import Kind, quantities
 from carbonmeter.readings.series import LOCAL, UTC, Sample, Span, period_span
+from carbonmeter.rules.messages import Lang, text
 
 #: ``extra`` keys read for CEMS mass: the duct cross-section (m²) and whether CO2 is reported wet or dry.
 DUCT_AREA_KEY: Final = "duct_area_m2"
 CO2_BASIS_KEY: Final = "co2_basis"
+#: What ``co2_basis`` may say (case and surrounding spaces aside): the words the page offers in Chinese
+#: (干基/湿基) and English (dry basis/wet basis), and the codes themselves.
+CO2_BASIS_WORDS: Final[Mapping[str, cems.Basis]] = {
+    "干基": "dry",
+    "湿基": "wet",
+    "dry basis": "dry",
+    "wet basis": "wet",
+    "dry": "dry",
+    "wet": "wet",
+}
 #: Carbon-content quantity (mass %) the activity factor is computed from.
 CARBON_CONTENT: Final = "carbon_content"
 
@@ -87,6 +98,31 @@ class ExtraSource:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a setting's value comes from, as a reader is told: the data profile of a point (``point``), or
+    the default of a rule pack (its title in both languages, its version and the value's tag).  The pack's
+    own note on the value is for the pack's maintainers and is not part of it."""
+
+    point: str = ""
+    pack_title: Mapping[str, str] | None = None
+    pack_version: str = ""
+    tag: str = ""
+
+    def text(self, lang: Lang) -> str:
+        """The message catalogue's ``provenance`` text in ``lang``."""
+        if self.point:
+            return text("provenance", "profile", lang, point=self.point)
+        return text(
+            "provenance",
+            "pack",
+            lang,
+            pack=dict(self.pack_title or {}),
+            version=self.pack_version,
+            tag={"label": f"tag.{self.tag}"},
+        )
+
+
+@dataclass(frozen=True)
 class CemsSetup:
     """A CEMS point's set and configuration."""
 
@@ -95,8 +131,8 @@ class CemsSetup:
     #: Where to look for the duct area and the basis, first match wins: the point, its set, its stream.
     sources: Sequence[ExtraSource]
     valid_fraction: float
-    #: Where ``valid_fraction`` comes from (the point profile, or the rule pack with its provenance).
-    valid_fraction_from: str
+    #: Where ``valid_fraction`` comes from (the point profile, or the rule pack).
+    valid_fraction_from: Provenance
 
 
 @dataclass(frozen=True)
@@ -321,8 +357,8 @@ class CemsSummary:
     co2_basis: str | None
     co2_basis_from: str
     valid_fraction: float
-    #: Where ``valid_fraction`` comes from: the point profile, or the rule pack (id@version) with its note.
-    valid_fraction_from: str
+    #: Where ``valid_fraction`` comes from: the point profile, or the rule pack.
+    valid_fraction_from: Provenance
     hours: tuple[HourRow, ...]
     #: Why no mass is computed (empty when it is).
     mass_missing: tuple[MassMissing, ...]
@@ -595,6 +631,13 @@ def _extra_float(value: Any) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
+def co2_basis(value: Any) -> cems.Basis | None:
+    """The basis a ``co2_basis`` entry states (:data:`CO2_BASIS_WORDS`), or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    return CO2_BASIS_WORDS.get(" ".join(value.split()).lower())
+
+
 def _cems(setup: CemsSetup, lake: OrgReader, judged: Span) -> CemsSummary:
     """The stack's hours from its CEMS set: the points of the same stream measuring the five quantities."""
     set_points = setup.set_points
@@ -608,8 +651,8 @@ def _cems(setup: CemsSetup, lake: OrgReader, judged: Span) -> CemsSummary:
         extra = source.extra
         if duct_area is None and (area := _extra_float(extra.get(DUCT_AREA_KEY))) is not None:
             duct_area, duct_from = area, source.code
-        if basis is None and extra.get(CO2_BASIS_KEY) in ("wet", "dry"):
-            basis, basis_from = str(extra[CO2_BASIS_KEY]), source.code
+        if basis is None and (stated := co2_basis(extra.get(CO2_BASIS_KEY))) is not None:
+            basis, basis_from = stated, source.code
 
     mass_missing: list[MassMissing] = []
     if missing:

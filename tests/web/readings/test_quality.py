@@ -507,7 +507,7 @@ def test_cems_hours_and_hourly_co2_mass(lake: Path, org_a: Organization) -> None
 
 
 def test_cems_hour_validity_comes_from_the_pack_unless_the_profile_sets_it(
-    lake: Path, org_a: Organization
+    client: Client, users: dict[str, Any], lake: Path, org_a: Organization
 ) -> None:
     """HJ 75's 0.75 is the rule pack's ``cems_hour_valid_fraction`` (with its provenance on the page); a
     point profile may state its own: at 0.6 the hour with 40 of 60 minutes becomes valid."""
@@ -515,7 +515,19 @@ def test_cems_hour_validity_comes_from_the_pack_unless_the_profile_sets_it(
     pack = load_pack(org_a.pack_ref)
     c = judge(org_a, "P25.1").cems
     assert c is not None and c.valid_fraction == pack.settings.cems_hour_valid_fraction.value
-    assert c.valid_fraction_from.startswith(f"{pack.id}@{pack.version} (provisional: HJ 75-2017")
+    assert c.valid_fraction_from == quality.pure.Provenance(
+        pack_title={"zh": pack.title.zh, "en": pack.title.en}, pack_version=pack.version, tag="provisional"
+    )
+    # The page says where the value comes from in its language, never the pack author's note (which read
+    # "issue 4: configurable per point") nor the pack's id.
+    point = MeasuringPoint.objects.get(organization=org_a, code="P25.1")
+    html = page(login(client, users["admin_a"]), point)
+    source = html.split('id="valid-fraction-source">', 1)[1].split("</small>", 1)[0]
+    assert source == f"(规则包 {pack.title.zh}（{pack.version}）的默认值，暂定值)"
+    assert "issue" not in html and "configurable" not in html and f"{pack.id}@" not in html
+    english = client.get(f"/readings/quality/{point.pk}/?month=2025-03", HTTP_ACCEPT_LANGUAGE="en")
+    source = english.content.decode().split('id="valid-fraction-source">', 1)[1].split("</small>", 1)[0]
+    assert source == f"(default of the rule pack {pack.title.en} ({pack.version}), provisional)"
     two = local(12, 2).astimezone(UTC)
     assert c.valid_hours == 23 and [h.needed_minutes for h in c.insufficient if h.start == two] == [45]
     profile = PointProfile.objects.get(point__organization=org_a, point__code="P25.1")
@@ -523,7 +535,9 @@ def test_cems_hour_validity_comes_from_the_pack_unless_the_profile_sets_it(
     profile._change_reason = "test"
     profile.save()
     c = judge(org_a, "P25.1").cems
-    assert c is not None and (c.valid_fraction, c.valid_fraction_from) == (0.6, "profile P25.1")
+    assert c is not None and c.valid_fraction == 0.6
+    assert c.valid_fraction_from.text("zh") == "计量点 P25.1 的数据配置"
+    assert c.valid_fraction_from.text("en") == "data profile of point P25.1"
     assert c.valid_hours == 24 and all(h.start != two for h in c.insufficient)
 
 
@@ -538,6 +552,33 @@ def test_cems_without_duct_area_shows_validity_only(lake: Path, org_a: Organizat
     (valid,) = [h for h in c.hours if h.start == local(12, 5).astimezone(UTC)]
     assert valid.co2_pct == pytest.approx(20.0)  # as measured: the basis is not known
     assert day_row(result, 12).co2_t is None
+
+
+@pytest.mark.parametrize(
+    ("stated", "basis"),
+    [("干基", "dry"), (" 湿基 ", "wet"), ("Dry basis", "dry"), ("wet", "wet"), ("damp", None), (1, None)],
+)
+def test_the_co2_basis_is_read_in_the_words_the_page_offers(stated: Any, basis: str | None) -> None:
+    assert quality.pure.co2_basis(stated) == basis
+
+
+def test_the_co2_basis_hint_names_dry_and_wet_basis_in_the_pages_language(
+    client: Client, users: dict[str, Any], lake: Path, org_a: Organization
+) -> None:
+    """Issue 9: the hint asked for ``co2_basis (dry 或 wet)``, codes on a Chinese page; it offers 干基/湿基
+    (dry basis/wet basis in English), and what it offers is read."""
+    cems_day(lake, org_a)
+    point = MeasuringPoint.objects.get(organization=org_a, code="P25.3")
+    login(client, users["admin_a"])
+    hint = page(client, point).split("data-mass-missing>")[2].split("</div>", 1)[0]
+    assert "“干基”或“湿基”" in hint and "dry" not in hint and "wet" not in hint
+    english = client.get(f"/readings/quality/{point.pk}/?month=2025-03", HTTP_ACCEPT_LANGUAGE="en")
+    hint = english.content.decode().split("data-mass-missing>")[2].split("</div>", 1)[0]
+    assert "“dry basis” or “wet basis”" in hint and "干基" not in hint
+    set_extra(org_a, "P25.3", co2_basis="湿基")
+    c = judge(org_a, "P25.3").cems
+    assert c is not None and (c.co2_basis, c.co2_basis_from) == ("wet", "P25.3")
+    assert "co2_basis" not in c.mass_missing
 
 
 # ------------------------------------------------------------------------------------------------------

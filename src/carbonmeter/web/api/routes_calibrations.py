@@ -28,8 +28,10 @@ def list_calibrations(request: HttpRequest, instrument: InstrumentFilter = None)
 
 @router.post("/calibrations", response={201: CalibrationOut, **WRITE_ERRORS})
 def create_calibration(request: HttpRequest, payload: CalibrationIn) -> Status[Calibration]:
-    """Add a record; a pass must carry ``valid_until`` on or after ``date`` (else 422 saying so)."""
+    """Add a record.  A pass is valid until ``valid_until`` (on or after ``date``); without one, until the end
+    of the instrument's verification interval (``interval_months``) from ``date``, as the web form fills
+    有效期至.  A pass with neither is refused: 422 on ``valid_until``."""
     user = caller(request)
     inst = visible(user, Instrument, payload.instrument)
     require_may_add(user, Calibration, inst.organization)
-    return Status(201, services.record_calibration(inst, payload.model_dump(exclude={"instrument"})))
+    return Status(201, services.record_calibration(user, inst, payload.model_dump(exclude={"instrument"})))

@@ -283,6 +283,7 @@ class CalibrationOut(Schema):
     result: Result
     certificate_no: str
     agency: str
+    restricted_range: str = Field(description="限用范围: the range a pass confirms it for; blank: none")
 
     @staticmethod
     def resolve_instrument(obj: Any) -> int:
@@ -297,17 +298,27 @@ class CalibrationIn(Schema):
     date: Day
     result: Result
     valid_until: Day | None = Field(
-        None, validate_default=True, description="required for a pass, and not before date"
+        None,
+        description=(
+            "有效期至, not before date. A pass without it is valid for the instrument's verification "
+            "interval (interval_months) from date; a pass for an instrument without an interval "
+            "needs it (422)."
+        ),
     )
     certificate_no: Text100 = ""
     agency: Text200 = ""
+    restricted_range: Text200 = Field(
+        "",
+        description=(
+            "限用范围: when a pass confirms the instrument for a restricted range only (e.g. 0-50 t/h); "
+            "its label then reads 准用 (restricted use)"
+        ),
+    )
 
     @field_validator("valid_until")
     @classmethod
     def _validity(cls, valid_until: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        """A pass makes the instrument traceable until ``valid_until`` (6.3.5), so it must say until when."""
-        if info.data.get("result") == "pass" and valid_until is None:
-            raise ValueError("a passing record needs valid_until (有效期至)")
+        """A record is not valid before it was made (a missing date of a pass is the service's to fill)."""
         day = info.data.get("date")
         if valid_until is not None and day is not None and valid_until < day:
             raise ValueError("valid_until (有效期至) may not be before date (检定/校准日期)")

@@ -13,7 +13,9 @@ from django.db import transaction
 
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.metrology.models import Calibration
+from carbonmeter.web.metrology.services import record_results
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
+from carbonmeter.web.registry.services import set_points
 
 
 def plan_points(user: Any, org: Organization, ids: list[int]) -> list[MeasuringPoint]:
@@ -34,7 +36,7 @@ def create_instrument(
     inst = Instrument(organization=org, code=code, **fields)
     inst._change_reason = "经 API 创建"
     inst.save()
-    inst.points.set(points)
+    set_points(inst, points, "经 API 创建")
     return inst
 
 
@@ -53,14 +55,29 @@ def update_instrument(
         inst._change_reason = reason
         inst.save()
     if points is not None:
-        inst.points.set(points)
+        set_points(inst, points, reason)
     return inst
 
 
 @transaction.atomic
-def record_calibration(instrument: Instrument, fields: dict[str, Any]) -> Calibration:
-    """A verification/calibration record: added, never rewritten (a correction is a new record)."""
-    record = Calibration(instrument=instrument, **fields)
-    record._change_reason = "经 API 记录"
-    record.save()
-    return record
+def record_calibration(user: Any, instrument: Instrument, fields: dict[str, Any]) -> Calibration:
+    """A verification/calibration record: added, never rewritten (a correction is a new record).
+
+    The same service as the web form (:func:`carbonmeter.web.metrology.services.record_results`): a pass
+    without ``valid_until`` is valid for the instrument's interval (``interval_months``); without an interval
+    it is refused (422 on ``valid_until``).
+    """
+    recorded = record_results(
+        user,
+        instrument.organization,
+        [instrument.code],
+        kind=fields["kind"],
+        on=fields["date"],
+        result=fields["result"],
+        valid_until=fields.get("valid_until"),
+        agency=fields.get("agency", ""),
+        restricted_range=fields.get("restricted_range", ""),
+        certificate_no=fields.get("certificate_no", ""),
+        reason="经 API 记录",
+    )
+    return recorded.rows[0]

@@ -25,9 +25,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carbonmeter.rules.loader import PackError, load_pack
-from carbonmeter.rules.messages import label_text
+from carbonmeter.rules.messages import Lang, label_text
+from carbonmeter.rules.schema import Pack
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
+from carbonmeter.web.assessment.evidence import Reader, register_links
 from carbonmeter.web.assessment.forms import ConfirmForm, ImportForm, RunForm
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.assessment.services import transfer
@@ -100,29 +102,35 @@ def _clause_key(clause: str) -> tuple[int, ...]:
     return tuple(int(p) for p in head.split(".") if p.isdigit())
 
 
-def _clause_titles(run: AssessmentRun, lang: str) -> dict[str, str]:
-    """Clause titles from the exact pack version the run used, when it can still be loaded; else none."""
+def _run_pack(run: AssessmentRun) -> Pack | None:
+    """The exact pack version the run used, when it can still be loaded."""
     try:
-        pack = load_pack(f"{run.pack_id}@{run.pack_version}")
+        return load_pack(f"{run.pack_id}@{run.pack_version}")
     except (PackError, OSError, KeyError, ValueError):
+        return None
+
+
+def _clause_titles(pack: Pack | None, lang: str) -> dict[str, str]:
+    """Clause titles from the run's pack; none when it can no longer be loaded."""
+    if pack is None:
         return {}
     return {k: (c.en if lang == "en" else c.zh) for k, c in pack.clauses.items()}
 
 
-def _with_text(finding: dict[str, Any], lang: str) -> dict[str, Any]:
-    """A finding with the message in the page's language and its evidence as readable JSON."""
+def _with_text(finding: dict[str, Any], lang: str, reader: Reader | None = None) -> dict[str, Any]:
+    """A finding with the message in the page's language and (given a ``reader``) its evidence, read."""
     message = finding.get("message_en") if lang == "en" else None
     evidence = finding.get("evidence") or {}
     return finding | {
         "text": message or finding["message"],
-        "evidence_json": json.dumps(evidence, ensure_ascii=False, indent=1) if evidence else "",
+        "evidence_entries": reader.entries(evidence) if reader is not None and evidence else (),
     }
 
 
-def _by_clause(findings: list[dict[str, Any]], titles: dict[str, str], lang: str) -> list[ClauseGroup]:
+def _by_clause(findings: list[dict[str, Any]], titles: dict[str, str], reader: Reader) -> list[ClauseGroup]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in findings:
-        grouped[f["clause"]].append(_with_text(f, lang))
+        grouped[f["clause"]].append(_with_text(f, reader.lang, reader))
     return [
         ClauseGroup(
             clause,
@@ -172,15 +180,16 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .first()
     )
     diff = changes(previous, run)
-    lang = "en" if (get_language() or "").startswith("en") else "zh"
+    lang: Lang = "en" if (get_language() or "").startswith("en") else "zh"
     doc = run.document
-    titles = _clause_titles(run, lang)
+    pack = _run_pack(run)
+    reader = Reader(lang, register_links(request.user, run.organization), pack)
     context = {
         "run": run,
         "doc": doc,
         "verdict": _verdict(run),
         "rows": _rows(doc, lang),
-        "groups": _by_clause(doc["findings"], titles, lang),
+        "groups": _by_clause(doc["findings"], _clause_titles(pack, lang), reader),
         "previous": previous,
         "new": [_with_text(f, lang) for f in diff["new"]] if previous else [],
         "resolved": [_with_text(f, lang) for f in diff["resolved"]],

@@ -13,7 +13,16 @@ from carbonmeter.web.metrology.models import Calibration, Notification
 
 @admin.register(Calibration)
 class CalibrationAdmin(ScopedHistoryAdmin):
-    list_display = ("instrument", "kind", "date", "valid_until", "result", "certificate_no", "agency")
+    list_display = (
+        "instrument",
+        "kind",
+        "date",
+        "valid_until",
+        "result",
+        "restricted_range",
+        "certificate_no",
+        "agency",
+    )
     list_filter = ("kind", "result", "instrument__organization")
     search_fields = ("instrument__code", "instrument__name", "certificate_no", "agency")
     date_hierarchy = "date"

@@ -94,6 +94,13 @@ class RecordForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
+    restricted_range = forms.CharField(
+        label=_("限用范围"),
+        required=False,
+        max_length=200,
+        help_text=_("仅在此范围内确认合格时填写，如“0–50 t/h”；标识显示为准用"),
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
     certificate_file = forms.FileField(
         label=_("证书文件（各器具通用）"),
         required=False,
@@ -138,7 +145,16 @@ class RecordForm(forms.Form):
             self.initial.setdefault("date", timezone.localdate())
 
     #: The values every selected instrument shares, in the order the page shows them.
-    SHARED = ("kind", "date", "result", "valid_until", "certificate_no", "agency", "certificate_file")
+    SHARED = (
+        "kind",
+        "date",
+        "result",
+        "valid_until",
+        "restricted_range",
+        "certificate_no",
+        "agency",
+        "certificate_file",
+    )
 
     def shared_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.SHARED]

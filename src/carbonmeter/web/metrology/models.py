@@ -21,6 +21,13 @@ class Calibration(KeepsExtra, InstrumentOwned):
     result = models.CharField(_("结论"), max_length=10, choices=choices("result"), db_comment="pass or fail")
     certificate_no = models.CharField(_("证书编号"), max_length=100, blank=True, db_comment="certificate")
     agency = models.CharField(_("机构"), max_length=200, blank=True, db_comment="verifying agency")
+    restricted_range = models.CharField(
+        _("限用范围"),
+        max_length=200,
+        blank=True,
+        help_text=_("仅在此范围内确认合格时填写，如“0–50 t/h”；标识显示为准用"),
+        db_comment="the range the instrument is confirmed for, when restricted (e.g. 0-50 t/h); blank: none",
+    )
     certificate_file = models.FileField(
         _("证书文件"),
         upload_to="certificates/%Y/",

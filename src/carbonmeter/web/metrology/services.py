@@ -228,6 +228,7 @@ def record_results(
     result: str,
     valid_until: date | None,
     agency: str = "",
+    restricted_range: str = "",
     certificate_no: str = "",
     certificate_file: UploadedFile | None = None,
     certificates: Mapping[str, Certificate] | None = None,
@@ -236,7 +237,8 @@ def record_results(
     """One Calibration per instrument, all or none, each with ``reason`` and ``user`` in its history.
 
     A pass without ``valid_until`` is valid for the instrument's interval (``interval_months``), each
-    instrument its own.
+    instrument its own.  ``restricted_range`` (限用范围) is the range the pass confirms them for, when it
+    is restricted: their label then reads 准用 (:func:`validity.label_state`).
 
     ``certificate_no`` and ``certificate_file`` apply to every instrument unless ``certificates`` gives that
     instrument its own.  A file shared by several records is stored once and referenced by each.
@@ -268,6 +270,7 @@ def record_results(
                 result=result,
                 certificate_no=own.number or certificate_no,
                 agency=agency,
+                restricted_range=restricted_range.strip(),
             )
             if own.file is not None:
                 row.certificate_file.save(own.file.name or f"{code}.pdf", own.file, save=False)

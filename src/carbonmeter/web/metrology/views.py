@@ -62,6 +62,7 @@ def calibration_record(request: HttpRequest) -> HttpResponse:
                     result=data["result"],
                     valid_until=data["valid_until"],
                     agency=data["agency"],
+                    restricted_range=data["restricted_range"],
                     certificate_no=data["certificate_no"],
                     certificate_file=data["certificate_file"],
                     certificates=form.certificates(),

@@ -300,7 +300,10 @@ class QuarantinedRow(OrgOwned):
     column = models.CharField(_("列"), max_length=100, blank=True, db_comment="column at fault, if one")
     code = models.CharField(_("代码"), max_length=20, db_comment="quarantine code, e.g. RD-RANGE")
     variant = models.CharField(
-        _("细分"), max_length=30, blank=True, db_comment="which case of the code (readings/model.py REASONS)"
+        _("细分"),
+        max_length=30,
+        blank=True,
+        db_comment="which case of the code (e.g. RD-TIME offset); with params it gives the reason in zh/en",
     )
     params = models.JSONField(
         _("参数"), default=dict, blank=True, db_comment="language-neutral parameters of the reason"

@@ -74,15 +74,16 @@ def _carbon_content_points(point: MeasuringPoint) -> tuple[str, ...]:
     return tuple(rows.values_list("code", flat=True))
 
 
-def _valid_fraction(point: MeasuringPoint, profile: PointProfile) -> tuple[float, str]:
+def _valid_fraction(point: MeasuringPoint, profile: PointProfile) -> tuple[float, pure.Provenance]:
     """The share of valid minutes a CEMS hour needs: the point profile's own, else the organization's rule
     pack's ``cems_hour_valid_fraction`` (data with provenance), and where it comes from."""
     if profile.cems_valid_fraction is not None:
-        return profile.cems_valid_fraction, f"profile {point.code}"
+        return profile.cems_valid_fraction, pure.Provenance(point=point.code)
     pack = load_pack(point.organization.pack_ref)
     tagged = pack.settings.cems_hour_valid_fraction
     assert tagged.value is not None  # the pack schema requires it
-    return float(tagged.value), f"{pack.id}@{pack.version} ({tagged.tag}: {tagged.note})"
+    title = {"zh": pack.title.zh, "en": pack.title.en}
+    return float(tagged.value), pure.Provenance(pack_title=title, pack_version=pack.version, tag=tagged.tag)
 
 
 def _extra(value: object) -> dict[str, object]:

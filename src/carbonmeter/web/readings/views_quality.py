@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from carbonmeter.readings.model import quantities
+from carbonmeter.rules.messages import Lang
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.readings import quality
@@ -84,7 +85,7 @@ MASS_MISSING_LABELS: Final[Mapping[str, Promise]] = {
     "cems_set": _("同一碳源流的 CEMS 计量点不全（需要 CO2 浓度、流速、温度、湿度、压力）。"),
     "duct_area": _("需要烟道截面积：在计量点或碳源流的其他信息中填写 duct_area_m2（m²）。"),
     "co2_basis": _(
-        "需要说明 CO2 浓度是干基还是湿基：在计量点或碳源流的其他信息中填写 co2_basis（dry 或 wet）。"
+        "需要说明 CO2 浓度是干基还是湿基：在计量点或碳源流的其他信息中填写 co2_basis（“干基”或“湿基”）。"
     ),
 }
 
@@ -168,11 +169,13 @@ def point_quality(request: HttpRequest, pk: int) -> HttpResponse:
     month = parse_month(request.GET.get("month")) or last_month(today)
     result = quality.point_month(point.organization, point, month)
     q = quantities().get(result.quantity)
+    lang: Lang = "en" if (get_language() or "").startswith("en") else "zh"
     context = {
         "org": point.organization,
         "point": point,
         "q": result,
-        "quantity_name": q.name("en" if (get_language() or "").startswith("en") else "zh") if q else "",
+        "quantity_name": q.name(lang) if q else "",
+        "fraction_source": result.cems.valid_fraction_from.text(lang) if result.cems else "",
         "month": month,
         "prev_month": (month - timedelta(days=1)).replace(day=1),
         "next_month": _next_month(month),

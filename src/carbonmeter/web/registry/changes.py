@@ -11,9 +11,10 @@ are the change log, and no second log or signal is needed.  Two questions are as
   time), or None: the dashboard marks its assessment stale when there is one.
 
 The reminders log (:class:`~carbonmeter.web.metrology.models.Notification`) is not registry data and is not
-tracked.  The import links an instrument to its points with ``points.set()``, which writes no history entry
-when nothing else of the instrument changed: :func:`version` also counts the links, so cached figures see
-such a change, but :func:`changed_after` (which needs a time) does not.
+tracked.  An instrument's links to its points are part of its history (its m2m history; the import and the
+API link through :func:`carbonmeter.web.registry.services.set_points`), so a change of links alone is an
+entry both questions see.  :func:`version` also counts the links, so a link written by any other path still
+changes the token.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def version() -> str:
     """
     quote = connection.ops.quote_name
     parts = [f"(SELECT MAX({quote('history_date')}) FROM {quote(h._meta.db_table)})" for h, _ in tracked()]
-    # Links of instruments to points have no history of their own (see the module's note): their count and
-    # newest id change with every link added or removed.
+    # Links of instruments to points, however written (see the module's note): their count and newest id
+    # change with every link added or removed.
     links = quote(Instrument.points.through._meta.db_table)
     parts += [f"(SELECT COUNT(*) FROM {links})", f"(SELECT MAX({quote('id')}) FROM {links})"]
     with connection.cursor() as cursor:

@@ -161,6 +161,10 @@ class MeasuringPoint(KeepsExtra, OrgOwned):
 
 
 class Instrument(KeepsExtra, OrgOwned):
+    #: The history keeps the instrument's points with each entry (django-simple-history's m2m history), so
+    #: a change of links alone is an entry with who, when, why, and the old and new points.
+    _history_m2m_fields: ClassVar[list[str]] = ["points"]
+
     code = models.CharField(_("编号"), max_length=50, db_comment="instrument id within the organization")
     name = models.CharField(_("器具名称"), max_length=200, blank=True, db_comment="B.1 name")
     type = models.CharField(_("类型"), max_length=50, blank=True, db_comment="instrument type")

@@ -378,10 +378,18 @@ def _shown(inst: Instrument, name: str, value: Any) -> str:
     return _plain(choices.get(value, value))
 
 
+def _point_codes(links: Any) -> str:
+    pks = [row["measuringpoint"] for row in links or ()]
+    codes = dict(MeasuringPoint.objects.filter(pk__in=pks).values_list("pk", "code"))
+    return _plain(sorted(codes.get(pk, str(pk)) for pk in pks))
+
+
 def _field_changes(inst: Instrument, name: str, old: Any, new: Any) -> list[dict[str, str]]:
     """One line per changed field; a JSON mapping (``extra``) one line per changed key, so a re-import
     that adds a column shows that column and not the whole mapping twice."""
     label = str(getattr(inst._meta.get_field(name), "verbose_name", name))
+    if name == "points":  # the m2m history: link rows ``{"instrument": pk, "measuringpoint": pk}``
+        return [{"field": label, "old": _point_codes(old), "new": _point_codes(new)}]
     if isinstance(old, dict | None) and isinstance(new, dict | None) and (old or new):
         before, after = old or {}, new or {}
         return [
@@ -447,6 +455,8 @@ class Label:
     standing: validity.Standing
     #: The assessment run whose accuracy finding decided 合格 / 准用 (None: no run judged it).
     run: AssessmentRun | None
+    #: The range the record that makes it traceable confirms it for, when restricted ("" when not).
+    restricted_range: str = ""
 
     @property
     def valid_until(self) -> date | None:
@@ -466,5 +476,6 @@ def instrument_label(user: Any, inst: Instrument, today: date) -> Label:
     run = latest_run(user, inst.organization)
     accuracy = validity.accuracy_verdicts(run.document if run else None)
     ok = accuracy.get(inst.code)
-    label = validity.label_state(inst.status, current.state, ok)
-    return Label(inst, label, current, run if inst.code in accuracy else None)
+    restricted = validity.restriction(current)
+    label = validity.label_state(inst.status, current.state, ok, restricted)
+    return Label(inst, label, current, run if inst.code in accuracy else None, restricted)

@@ -8,6 +8,7 @@ back, so the preview is exactly what confirming would do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -128,6 +129,26 @@ def _instrument_values(i: snap.Instrument) -> dict[str, Any]:
     }
 
 
+def set_points(inst: rm.Instrument, points: Iterable[rm.MeasuringPoint | int], reason: str) -> bool:
+    """Link ``inst`` to exactly ``points`` (rows or pks); True if that changed its links.
+
+    A change is one history entry of the instrument, which keeps the links with it: who (the request's user),
+    when, ``reason``, and the points before and after.  ``points.set()`` alone would write one entry per
+    removal and addition, or none at all without the instrument's m2m history.
+    """
+    wanted = {p.pk if isinstance(p, rm.MeasuringPoint) else p for p in points}
+    if set(inst.points.values_list("pk", flat=True)) == wanted:
+        return False
+    inst.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        inst.points.set(wanted)
+    finally:
+        del inst.skip_history_when_saving  # type: ignore[attr-defined]
+    inst._change_reason = reason
+    inst.save()
+    return True
+
+
 def _sync_components(inst: rm.Instrument, wanted: tuple[snap.Component, ...], reason: str) -> bool:
     have = list(rm.Component.objects.filter(instrument=inst, archived=False).order_by("id"))
     as_tuple = [(old.type, old.accuracy_class or None, old.mpe_percent, old.extra) for old in have]
@@ -197,12 +218,10 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
         inst, outcome = _upsert(
             rm.Instrument, {"organization": org, "code": i.id}, _instrument_values(i), reason, diff
         )
-        wanted = {points[ref].pk for ref in i.points}
-        had = dict(inst.points.values_list("pk", "code"))
-        if set(had) != wanted:
-            inst.points.set(wanted)
+        had = sorted(inst.points.values_list("code", flat=True))
+        if set_points(inst, (points[ref] for ref in i.points), reason):
             outcome = "updated" if outcome == "unchanged" else outcome
-            diff.append(FieldChange("points", sorted(had.values()), sorted(i.points)))
+            diff.append(FieldChange("points", had, sorted(i.points)))
         old_components = [c.type for c in rm.Component.objects.filter(instrument=inst, archived=False)]
         if _sync_components(inst, i.components, reason):
             outcome = "updated" if outcome == "unchanged" else outcome
@@ -219,7 +238,13 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "date": c.date,
                 "certificate_no": c.certificate_no,
             },
-            {"valid_until": c.valid_until, "result": c.result, "agency": c.agency, "extra": c.extra},
+            {
+                "valid_until": c.valid_until,
+                "result": c.result,
+                "agency": c.agency,
+                "restricted_range": c.restricted_range,
+                "extra": c.extra,
+            },
             reason,
             diff,
         )

@@ -234,17 +234,27 @@ def band_of(valid_until: date | None, today: date) -> str | None:
 LABEL_STATUSES: Final = frozenset({"in_use"})
 
 
-def label_state(status: str, value: str, accuracy_ok: bool | None) -> LabelState:
+def label_state(status: str, value: str, accuracy_ok: bool | None, restricted_range: str = "") -> LabelState:
     """The three-colour label, derived from the state.
 
     * 停用 (red): not in use, or not traceable today (expired, failed re-verification, no passing record);
-    * 准用 (yellow): traceable, but its accuracy is below the requirement of its point (the latest
-      assessment run's accuracy finding: ``accuracy_ok`` False);
-    * 合格 (green): traceable and meeting its accuracy requirement (or none applies, or not judged).
+    * 准用 (yellow): traceable, but restricted: its accuracy is below the requirement of its point (the
+      latest assessment run's accuracy finding: ``accuracy_ok`` False), or the record that makes it
+      traceable confirms it for a restricted range only (``restricted_range``, e.g. "0–50 t/h");
+    * 合格 (green): traceable and meeting its accuracy requirement (or none applies, or not judged), over
+      its whole range.
     """
     if status not in LABEL_STATUSES or value not in TRACEABLE_STATES:
         return "stopped"
-    return "limited" if accuracy_ok is False else "qualified"
+    return "limited" if accuracy_ok is False or restricted_range.strip() else "qualified"
+
+
+def restriction(current: Standing) -> str:
+    """The restricted range of the record that makes the instrument traceable ("" when none, or when no
+    record does: an expired or failed instrument's old restriction says nothing today)."""
+    if not current.traceable or current.record is None:
+        return ""
+    return current.record.restricted_range.strip()
 
 
 def label_text_of(value: LabelState, lang: Lang) -> str:
@@ -275,6 +285,7 @@ __all__ = [
     "horizons",
     "label_state",
     "label_text_of",
+    "restriction",
     "standing",
     "state_label",
     "state_q",

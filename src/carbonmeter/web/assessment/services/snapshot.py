@@ -133,6 +133,7 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
                     "result": c.result,
                     "certificate_no": c.certificate_no,
                     "agency": c.agency,
+                    "restricted_range": c.restricted_range,
                     "extra": c.extra,
                 }
             )
