@@ -83,9 +83,9 @@ FACTOR_MISSING_LABELS: Final[Mapping[str, Promise]] = {
 
 MASS_MISSING_LABELS: Final[Mapping[str, Promise]] = {
     "cems_set": _("同一碳源流的 CEMS 计量点不全（需要 CO2 浓度、流速、温度、湿度、压力）。"),
-    "duct_area": _("需要烟道截面积：在计量点或碳源流的其他信息中填写 duct_area_m2（m²）。"),
+    "duct_area": _("需要烟道截面积：在导入导出工作簿“计量点”表的“烟道截面积(m²)”列填写（单位 m²）。"),
     "co2_basis": _(
-        "需要说明 CO2 浓度是干基还是湿基：在计量点或碳源流的其他信息中填写 co2_basis（“干基”或“湿基”）。"
+        "需要说明 CO2 浓度是干基还是湿基：在导入导出工作簿“计量点”表的“CO2浓度基准”列填写“干基”或“湿基”。"
     ),
 }
 
