@@ -63,6 +63,16 @@ def main() -> None:
     print(f"one request: {wall * 1000:.0f} ms wall, {len(queries)} queries, {sql_s * 1000:.0f} ms in SQL")
     for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:8]:
         print(f"  {float(q['time']) * 1000:7.1f} ms  {q['sql'][:300]}")
+    times = []
+    for _ in range(max(a.n, 5)):
+        start = time.perf_counter()
+        client.get(a.path)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    print(
+        f"{len(times)} requests without the profiler: median {times[len(times) // 2] * 1000:.1f} ms, "
+        f"fastest {times[0] * 1000:.1f} ms"
+    )
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(a.n):
