@@ -99,6 +99,10 @@ def _instrument_or_404(request: HttpRequest, code: str) -> Instrument:
     return inst
 
 
+#: How long the dashboard's rendered parts are kept at most (any change to the registry replaces them sooner).
+DASHBOARD_CACHE_SECONDS: Final = queries.DASHBOARD_CACHE_SECONDS
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -107,19 +111,44 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     A first visit by someone who may record assessments runs one, so the page is never empty for the
     people who keep the data; verifiers and regulators see only what has been run.
+
+    The figures and their rendered HTML depend only on the organization, its latest run, the state of the
+    registry (:func:`carbonmeter.web.registry.changes.version`), today and the language: they are kept in
+    the cache under exactly these, so any change shows at the next view.  What depends on the user (the
+    offer to run again, the CSRF token, the menu) is rendered for every request.
     """
     org = current_org(request)
     today = timezone.localdate()
     run = queries.latest_run(request.user, org)
     if run is None and queries.may_run_assessment(request.user, org):
         run = run_assessment(org, today, request.user)
-    board = queries.dashboard(request.user, org, run, today, _lang())
-    due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state in board.due]
+    version = changes.version()
+    made = f"{run.pk}@{run.created_at.isoformat()}" if run else "-"
+    parts = (org.pk, made, today.isoformat(), version, get_language())
+    key = "cm:dashboard-html:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached: tuple[queries.Dashboard, str, str] | None = cache.get(key)
+    if cached is None:
+        board = queries.dashboard(request.user, org, run, today, _lang(), version)
+        due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state in board.due]
+        context = {
+            "org": org,
+            "board": board,
+            "chart": board.chart(),
+            "due_cards": due_cards,
+            "today": today,
+        }
+        cached = (
+            board,
+            str(render_to_string("registry/_dashboard_top.html", context, request)),
+            str(render_to_string("registry/_dashboard_board.html", context, request)),
+        )
+        cache.set(key, cached, DASHBOARD_CACHE_SECONDS)
+    board, top, rest = cached
     context = {
         "org": org,
         "board": board,
-        "chart": board.chart(),
-        "due_cards": due_cards,
+        "top": mark_safe(top),  # our own templates' output
+        "rest": mark_safe(rest),
         "today": today,
         # A stale assessment offers a new run to those who may record one.
         "may_rerun": board.stale and queries.may_run_assessment(request.user, org),
