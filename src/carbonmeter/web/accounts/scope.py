@@ -99,17 +99,14 @@ def _kept(
 
 
 def _readable(user: Any, orgs: QuerySet[Organization], day: date) -> QuerySet[Organization]:
-    regions = list(user.regulator_scopes.filter(archived=False).values_list("region", flat=True))
+    # One statement of three subqueries (no join, so no DISTINCT): cheaper to build and to plan than the
+    # joins of the three relations, and the same rows.
+    grants = user.verifier_grants.filter(archived=False, valid_from__lte=day, valid_until__gte=day)
     return orgs.filter(
-        Q(membership__user=user, membership__archived=False)
-        | Q(
-            verifiergrant__user=user,
-            verifiergrant__archived=False,
-            verifiergrant__valid_from__lte=day,
-            verifiergrant__valid_until__gte=day,
-        )
-        | Q(region__in=regions)
-    ).distinct()
+        Q(pk__in=user.memberships.filter(archived=False).values("organization_id"))
+        | Q(pk__in=grants.values("organization_id"))
+        | Q(region__in=user.regulator_scopes.filter(archived=False).values("region"))
+    )
 
 
 def writable_orgs(user: Any, roles: frozenset[str]) -> QuerySet[Organization]:
