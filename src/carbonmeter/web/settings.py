@@ -174,6 +174,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+#: Sessions are kept in the database and read through the cache (every page reads its session first; a
+#: logout or a new login deletes both).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 if not DEBUG:
     SESSION_COOKIE_SECURE = os.environ.get("CARBONMETER_INSECURE_COOKIES", "0") != "1"
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
