@@ -242,7 +242,7 @@ def test_a_request_reads_the_readable_organizations_again_after_a_membership_cha
         assert scope_for(officer, Instrument).filter(organization=org_a).exists()
         membership = Membership.objects.get(user=officer, organization=org_a)
         membership.archived = True
-        membership._change_reason = "test"  # type: ignore[attr-defined]
+        membership._change_reason = "test"
         membership.save()
         assert org_a not in readable_org_list(officer)
         assert not scope_for(officer, Instrument).filter(organization=org_a).exists()
