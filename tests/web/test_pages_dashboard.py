@@ -209,6 +209,26 @@ def test_dashboard_reads_the_runs_summary_not_its_document(
         assert first is not None and second is not None and first[0] == second[0]
 
 
+def test_the_cached_dashboard_is_one_organizations_in_one_language(
+    users: dict[str, Any], org_a: Organization, org_b: Organization
+) -> None:
+    """The rendered figures are kept per organization and language: B's admin, after A's officer filled
+    the cache in Chinese, sees B's dashboard; A's officer in English gets it in English."""
+    a, b = Client(), Client()
+    first_visit(a, users["officer_a"])
+    _, html_a = dashboard(a)
+    login(b, users["admin_b"])
+    response_b, html_b = dashboard(b)
+    assert response_b.context["board"].run.organization_id == org_b.pk
+    assert org_b.name in html_b and org_a.name not in html_b
+    assert html_a.count('data-due="') == html_b.count('data-due="')  # the same page, another organization's
+    assert "碳计量器具配备率（表A.1）" in html_a
+    a.cookies["django_language"] = "en"
+    _, english = dashboard(a)
+    assert "Equipping rate of carbon measuring instruments (Table A.1)" in english
+    assert "碳计量器具配备率（表A.1）" not in english
+
+
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_every_row_and_clause_links_to_its_place_on_the_run_page(
     client: Client, users: dict[str, Any], org_a: Organization, lang: str

@@ -18,7 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from simple_history.models import HistoricalChanges
 
-from carbonmeter.web.accounts.scope import scope_for
+from carbonmeter.web.accounts.models import Membership
+from carbonmeter.web.accounts.scope import readable_org_list, readable_orgs_kept, scope_for
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Notification
 from carbonmeter.web.registry.models import (
@@ -225,3 +226,34 @@ def test_models_without_organization_are_superuser_only(
         assert not visible(users[name], model), name
         assert not visible(users[name], model, write=True), name
     assert visible(users["superuser"], model) == set(model._default_manager.values_list("pk", flat=True))
+
+
+# --- the readable organizations a request keeps (issue 9: one lookup per request) -------------------------
+
+
+def test_a_request_reads_the_readable_organizations_again_after_a_membership_changes(
+    org_a: Organization, users: dict[str, Any]
+) -> None:
+    """Within one request the readable organizations are worked out once; a write of a membership in that
+    request (as the admin makes) empties what was kept, so the rest of the request sees the change."""
+    officer = users["officer_a"]
+    with readable_orgs_kept():
+        assert org_a in readable_org_list(officer)
+        assert scope_for(officer, Instrument).filter(organization=org_a).exists()
+        membership = Membership.objects.get(user=officer, organization=org_a)
+        membership.archived = True
+        membership._change_reason = "test"
+        membership.save()
+        assert org_a not in readable_org_list(officer)
+        assert not scope_for(officer, Instrument).filter(organization=org_a).exists()
+
+
+def test_a_revoked_membership_shows_at_the_next_request(
+    client: Client, org_a: Organization, users: dict[str, Any]
+) -> None:
+    """Nothing is kept between requests: the officer's next page after losing A's membership is not A's."""
+    client.force_login(users["officer_a"])
+    assert org_a.name in client.get(reverse("register")).content.decode()
+    Membership.objects.filter(user=users["officer_a"], organization=org_a).update(archived=True)
+    assert client.get(reverse("register")).status_code == 404
+    assert client.get(reverse("dashboard")).status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
-from carbonmeter.web.accounts.scope import readable_orgs
+from carbonmeter.web.accounts.scope import readable_org_list, readable_orgs
 from carbonmeter.web.registry.models import Organization
 
 SESSION_KEY = "carbonmeter_org"
@@ -12,10 +12,10 @@ SESSION_KEY = "carbonmeter_org"
 
 def current_org(request: HttpRequest) -> Organization:
     """The current organization; 404 when the user may read none (a regulator of an empty region)."""
-    orgs = readable_orgs(request.user).order_by("name")
+    orgs = readable_org_list(request.user)
     chosen = request.session.get(SESSION_KEY)
-    org = orgs.filter(pk=chosen).first() if chosen else None
-    org = org or orgs.first()
+    org = next((o for o in orgs if o.pk == chosen), None) if chosen else None
+    org = org or (orgs[0] if orgs else None)
     if org is None:
         raise Http404("no organization visible to this user")
     return org

@@ -294,13 +294,15 @@ def due_counts(user: Any, org: Organization, today: date) -> dict[str, int]:
     return counts
 
 
-def _live_figures(user: Any, org: Organization, run: AssessmentRun | None, today: date) -> dict[str, Any]:
+def _live_figures(
+    user: Any, org: Organization, run: AssessmentRun | None, today: date, version: str
+) -> dict[str, Any]:
     """Today's due counts and the run's staleness, which depend on the whole registry: computed once per
     state of the registry (:func:`carbonmeter.web.registry.changes.version`) and day, then read from the
     cache by every request until a row changes.  Scoping is by organization: whoever may read the
     dashboard of ``org`` reads all of its instruments."""
     made = f"{run.pk}@{run.created_at.isoformat()}" if run else "-"
-    key = f"cm:dashboard:{org.pk}:{made}:{today.isoformat()}:{changes.version()}"
+    key = f"cm:dashboard:{org.pk}:{made}:{today.isoformat()}:{version}"
     figures: dict[str, Any] | None = cache.get(key)
     if figures is None:
         figures = {
@@ -311,10 +313,18 @@ def _live_figures(user: Any, org: Organization, run: AssessmentRun | None, today
     return figures
 
 
-def dashboard(user: Any, org: Organization, run: AssessmentRun | None, today: date, lang: Lang) -> Dashboard:
+def dashboard(
+    user: Any,
+    org: Organization,
+    run: AssessmentRun | None,
+    today: date,
+    lang: Lang,
+    version: str | None = None,
+) -> Dashboard:
     """What the dashboard shows: the run's rates and findings from its stored summary, how old it is and
-    whether the registry changed since, and today's due counts."""
-    figures = _live_figures(user, org, run, today)
+    whether the registry changed since, and today's due counts.  ``version`` is
+    :func:`carbonmeter.web.registry.changes.version` when the caller already read it."""
+    figures = _live_figures(user, org, run, today, version or changes.version())
     board = Dashboard(run=run, due=figures["due"], changed_at=figures["changed_at"])
     if run is not None:
         board.rates = rates(run, lang)

@@ -57,7 +57,7 @@ from carbonmeter.web.registry.forms import (
     SealEventForm,
     type_label,
 )
-from carbonmeter.web.registry.models import Attachment, Instrument
+from carbonmeter.web.registry.models import Attachment, Instrument, Organization
 
 #: The register's columns in Table B.1 order: (sort key, heading, hidden on narrow screens).  A tablet in
 #: portrait keeps what the officer looks for (code, name, class, asset number, place, points, status,
@@ -99,6 +99,10 @@ def _instrument_or_404(request: HttpRequest, code: str) -> Instrument:
     return inst
 
 
+#: How long the dashboard's rendered parts are kept at most (any change to the registry replaces them sooner).
+DASHBOARD_CACHE_SECONDS: Final = queries.DASHBOARD_CACHE_SECONDS
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -107,19 +111,44 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     A first visit by someone who may record assessments runs one, so the page is never empty for the
     people who keep the data; verifiers and regulators see only what has been run.
+
+    The figures and their rendered HTML depend only on the organization, its latest run, the state of the
+    registry (:func:`carbonmeter.web.registry.changes.version`), today and the language: they are kept in
+    the cache under exactly these, so any change shows at the next view.  What depends on the user (the
+    offer to run again, the CSRF token, the menu) is rendered for every request.
     """
     org = current_org(request)
     today = timezone.localdate()
     run = queries.latest_run(request.user, org)
     if run is None and queries.may_run_assessment(request.user, org):
         run = run_assessment(org, today, request.user)
-    board = queries.dashboard(request.user, org, run, today, _lang())
-    due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state in board.due]
+    version = changes.version()
+    made = f"{run.pk}@{run.created_at.isoformat()}" if run else "-"
+    parts = (org.pk, made, today.isoformat(), version, get_language())
+    key = "cm:dashboard-html:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached: tuple[queries.Dashboard, str, str] | None = cache.get(key)
+    if cached is None:
+        board = queries.dashboard(request.user, org, run, today, _lang(), version)
+        due_cards = [(state, label, board.due[state]) for state, label in DUE_CHOICES if state in board.due]
+        context = {
+            "org": org,
+            "board": board,
+            "chart": board.chart(),
+            "due_cards": due_cards,
+            "today": today,
+        }
+        cached = (
+            board,
+            str(render_to_string("registry/_dashboard_top.html", context, request)),
+            str(render_to_string("registry/_dashboard_board.html", context, request)),
+        )
+        cache.set(key, cached, DASHBOARD_CACHE_SECONDS)
+    board, top, rest = cached
     context = {
         "org": org,
         "board": board,
-        "chart": board.chart(),
-        "due_cards": due_cards,
+        "top": mark_safe(top),  # our own templates' output
+        "rest": mark_safe(rest),
         "today": today,
         # A stale assessment offers a new run to those who may record one.
         "may_rerun": board.stale and queries.may_run_assessment(request.user, org),
@@ -145,16 +174,43 @@ def _wants_table(request: HttpRequest) -> bool:
     )
 
 
-#: How long a rendered register table is kept at most (any change to the registry replaces it sooner).
+#: How long a rendered register body is kept at most (any change to the registry replaces it sooner).
 TABLE_CACHE_SECONDS: Final = 3600
 
 
 def _table_key(request: HttpRequest, org_pk: int, state: str, partial: bool) -> str:
-    """The cache key of one rendered register table: the organization, the state of its registry, today,
-    the language and the exact query (its links repeat the query's parameters)."""
+    """The cache key of one rendered register body (or table alone): the organization, the state of its
+    registry, today, the language and the exact query (its form and links repeat the query's parameters)."""
     query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
     parts = (org_pk, state, timezone.localdate().isoformat(), get_language(), partial, query)
-    return "cm:register:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return "cm:register-body:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _register_body(request: HttpRequest, org: Organization, state: str, partial: bool) -> str:
+    """The register's filter form and table for the request's query (the table alone for htmx)."""
+    form = RegisterFilterForm(request.GET, types=queries.instrument_types(request.user, org, state))
+    form.is_valid()
+    wanted = form.to_filter()
+    rows = queries.register(request.user, org, wanted, timezone.localdate())
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    table_context = {
+        "page": page,
+        "sort": wanted.sort,
+        "columns": _columns(wanted.sort),
+        "filtered": any((wanted.q, wanted.status, wanted.type, wanted.due)),
+        "partial": partial,
+    }
+    table = render_to_string("registry/_register_table.html", table_context, request)
+    if partial:
+        return table
+    context = {
+        "org": org,
+        "form": form,
+        "sort": wanted.sort,
+        "table": mark_safe(table),  # our own template's output
+        "table_target": TABLE_TARGET,
+    }
+    return render_to_string("registry/_register_body.html", context, request)
 
 
 @login_required
@@ -162,42 +218,26 @@ def _table_key(request: HttpRequest, org_pk: int, state: str, partial: bool) -> 
 def register(request: HttpRequest) -> HttpResponse:
     """The instrument register (一览表, Table B.1): filter, search, sort, 50 rows a page.
 
-    The rendered table is kept in the cache under the state of the registry
-    (:func:`carbonmeter.web.registry.changes.version`), today and the query, so a table is built once
-    after each change rather than on every view; any save, import or admin edit makes the next view
-    build it again.
+    The rendered body of the page (the filter form and the table; the table alone for htmx) is kept in the
+    cache under the organization, the state of the registry
+    (:func:`carbonmeter.web.registry.changes.version`), today, the language and the exact query, so it is
+    built once after each change rather than on every view; any save, import or admin edit makes the next
+    view build it again.  Only the layout around it (the user's menu, the CSRF token) is rendered for
+    every request.
     """
     org = current_org(request)
     state = changes.version()
-    form = RegisterFilterForm(request.GET, types=queries.instrument_types(request.user, org, state))
-    form.is_valid()
-    wanted = form.to_filter()
     partial = _wants_table(request)
     key = _table_key(request, org.pk, state, partial)
-    table = cache.get(key)
-    if table is None:
-        rows = queries.register(request.user, org, wanted, timezone.localdate())
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-        table_context = {
-            "page": page,
-            "sort": wanted.sort,
-            "columns": _columns(wanted.sort),
-            "filtered": any((wanted.q, wanted.status, wanted.type, wanted.due)),
-            "partial": partial,
-        }
-        table = render_to_string("registry/_register_table.html", table_context, request)
-        cache.set(key, table, TABLE_CACHE_SECONDS)
+    body = cache.get(key)
+    if body is None:
+        body = _register_body(request, org, state, partial)
+        cache.set(key, body, TABLE_CACHE_SECONDS)
     if partial:
-        response = HttpResponse(table)
+        response = HttpResponse(body)
     else:
-        context = {
-            "org": org,
-            "form": form,
-            "sort": wanted.sort,
-            "table": mark_safe(table),  # our own template's output
-            "table_target": TABLE_TARGET,
-        }
-        response = render(request, "registry/register.html", context)
+        # our own templates' output
+        response = render(request, "registry/register.html", {"body": mark_safe(body)})
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
