@@ -81,7 +81,7 @@ def test_a_pass_without_valid_until_is_valid_for_the_instruments_interval(
     assert response.json()["valid_until"] == "2026-07-09"
     stored = Calibration.objects.get(pk=response.json()["id"])
     assert stored.valid_until == dt.date(2026, 7, 9)
-    assert stored.history.first().history_change_reason == "recorded through the API"  # type: ignore[union-attr]
+    assert stored.history.first().history_change_reason == "经 API 记录"  # type: ignore[union-attr]
 
 
 def test_a_pass_without_valid_until_or_interval_is_422(as_user: Any, instrument: Instrument) -> None:
