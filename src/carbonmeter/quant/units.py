@@ -69,6 +69,21 @@ def spelling(unit: str) -> str:
     return _REFERENCE_VOLUME.sub(lambda m: f"{m.group(1) or m.group(2)}m3", unit.strip())
 
 
+#: What pint's expression parser raises on text that is not a unit: its own errors and the Python errors its
+#: tokenizer and evaluator let through on hostile text (``"m**"``, ``"1/0"``, ``"m**1e999"``).  Every reader
+#: of a unit catches exactly these, so none of them is a traceback.
+PARSE_ERRORS: Final = (
+    pint.errors.PintError,
+    AssertionError,
+    AttributeError,
+    TypeError,
+    ValueError,
+    SyntaxError,
+    ZeroDivisionError,
+    OverflowError,
+)
+
+
 @lru_cache(maxsize=4096)
 def parse(unit: str) -> pint.Quantity[Any]:
     """``unit`` as a pint quantity of magnitude the unit's scale (``10^4 Nm3`` → 10000 m³-like)."""
@@ -77,14 +92,7 @@ def parse(unit: str) -> pint.Quantity[Any]:
         return registry().Quantity(Fraction(1), "dimensionless")
     try:
         parsed = registry().parse_expression(text)
-    except (
-        pint.errors.PintError,
-        AttributeError,
-        TypeError,
-        ValueError,
-        SyntaxError,
-        ZeroDivisionError,
-    ) as exc:
+    except PARSE_ERRORS as exc:
         raise UnitMismatch(unit, unit, f"not a unit ({exc})") from exc
     if not isinstance(parsed, pint.Quantity) or parsed.magnitude == 0:
         raise UnitMismatch(unit, unit, "not a unit")

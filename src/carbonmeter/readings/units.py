@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import pint
 
+from carbonmeter.quant.units import PARSE_ERRORS, registry
 from carbonmeter.quant.units import dimensions as _dimensions
-from carbonmeter.quant.units import registry
 from carbonmeter.readings.model import unit_aliases
 
 __all__ = ["MAX_UNIT_LENGTH", "UnitError", "conversion", "normalise", "registry"]
@@ -101,16 +101,7 @@ def _parse(text: str, original: str, canonical: str) -> pint.Quantity[Any]:
         raise UnitError("unknown", original, canonical, "not a unit")
     try:
         parsed = registry().parse_expression(spelled)
-    except (
-        pint.errors.PintError,
-        AssertionError,
-        AttributeError,
-        TypeError,
-        ValueError,
-        SyntaxError,
-        ZeroDivisionError,
-        OverflowError,
-    ) as exc:
+    except PARSE_ERRORS as exc:
         raise UnitError("unknown", original, canonical, str(exc) or type(exc).__name__) from exc
     if not isinstance(parsed, pint.Quantity):  # a bare number such as "2" is no unit
         raise UnitError("unknown", original, canonical, "a number, not a unit")
