@@ -303,7 +303,13 @@ def test_admin_needs_staff_status_and_then_shows_our_apps(org_a: Organization, u
     staff = client_for(users["officer_a"])
     index = staff.get(reverse("admin:index"))
     assert index.status_code == 200
-    assert url(Instrument, "changelist") in index.content.decode()
+    page = index.content.decode()
+    assert url(Instrument, "changelist") in page
+    # Our apps are titled in Chinese on the index (they read "Registry", "Metrology", "Accounts" before).
+    for title in ("碳计量器具登记", "检定校准与计量管理", "用户与权限", "评价", "计量数据"):
+        assert title in page, title
+    for english in (">Registry<", ">Metrology<", ">Accounts<", ">Assessment<"):
+        assert english.lower() not in page.lower(), english
 
 
 def test_relation_filters_are_rewritten_to_related_only(rf: RequestFactory, users: dict[str, Any]) -> None:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "carbonmeter.web.accounts"
     label = "accounts"
+    verbose_name = _("用户与权限")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

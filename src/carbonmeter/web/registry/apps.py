@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "carbonmeter.web.registry"
     label = "registry"
-    verbose_name = "碳计量登记 Registry"
+    verbose_name = _("碳计量器具登记")
