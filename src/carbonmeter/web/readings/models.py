@@ -103,7 +103,7 @@ class PointProfile(OrgOwned):
         blank=True,
         default=None,
         validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
-        help_text=_("留空：采用规则包的取值（cems_hour_valid_fraction）"),
+        help_text=_("留空：采用所用规则包规定的 CEMS 小时有效分钟比例"),
         db_comment="an hour is valid with at least this share; null: the rule pack's value",
     )
 
