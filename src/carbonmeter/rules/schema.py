@@ -206,8 +206,6 @@ class FormulaSpec(Strict, frozen=True, kw_only=True):
             raise ValueError("a formula is known or absent: tag 'missing' is not allowed here")
         if not self.parameters:
             raise ValueError("a formula needs parameters")
-        if sum(p.role == "activity_data" for p in self.parameters.values()) > 1:
-            raise ValueError("more than one activity_data parameter")
 
 
 class Factor(Strict, frozen=True, kw_only=True):
