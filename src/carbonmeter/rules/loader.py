@@ -9,6 +9,7 @@ last one, which is how an edited pack quietly loses a value).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -204,23 +205,45 @@ def builtin_pack_files() -> list[Path]:
     return sorted(PACKS_DIR.glob("*/*/pack.yaml"))
 
 
+_BUILTIN_ID = re.compile(r"[a-z0-9][a-z0-9.-]*")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system, and the like
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _resolve(ref: str, relative_to: Path | None = None) -> Path:
     """A pack reference is a path to a YAML file (relative to ``relative_to`` when given), ``id`` (newest
     version) or ``id@version``."""
     candidate = Path(ref)
     if relative_to is not None and candidate.suffix in {".yaml", ".yml"} and not candidate.is_absolute():
         candidate = relative_to / candidate
-    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
-        if not candidate.is_file():
-            raise PackError([PackProblem(ref, "", "no such pack file")])
+    if candidate.suffix in {".yaml", ".yml"} or _exists(candidate):
+        if not _is_file(candidate):
+            raise PackError([PackProblem(clip(ref), "", "no such pack file")])
         return candidate
     pack_id, _, version = ref.partition("@")
-    versions = sorted((PACKS_DIR / pack_id).glob("*/pack.yaml"))
+    versions = []
+    if _BUILTIN_ID.fullmatch(pack_id) and "/" not in version and "\\" not in version:
+        try:
+            versions = sorted((PACKS_DIR / pack_id).glob("*/pack.yaml"))
+        except OSError:  # a name too long for the file system
+            versions = []
     if version:
         versions = [v for v in versions if v.parent.name == version]
     if not versions:
         known = ", ".join(sorted({p.parent.parent.name for p in builtin_pack_files()}))
-        raise PackError([PackProblem(ref, "", f"no built-in pack of that name (known: {known})")])
+        raise PackError([PackProblem(clip(ref), "", f"no built-in pack of that name (known: {known})")])
     return versions[-1]
 
 
