@@ -10,6 +10,7 @@ in prose.  Cross-field rules live in ``__post_init__``: a ``ValueError`` there b
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated, Generic, Literal, TypeVar, get_args
 
 from msgspec import Meta, Struct, field
@@ -227,6 +228,10 @@ class Factor(Strict, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if (self.value is None) != (self.tag == "missing"):
             raise ValueError("value must be null exactly when tag is 'missing'")
+        for name in ("value", "u_rel"):
+            number = getattr(self, name)
+            if number is not None and not math.isfinite(number):
+                raise ValueError(f"{name}: a finite number is required")
 
 
 class Pack(Strict, frozen=True, kw_only=True):
@@ -280,11 +285,13 @@ class Pack(Strict, frozen=True, kw_only=True):
         for purpose in self.upgrade_ladder:
             if purpose not in self.accuracy_requirements:
                 raise ValueError(f"upgrade_ladder.{purpose}: not a purpose of accuracy_requirements")
-        if self.coverage_factor is not None and (self.coverage_factor.value or 0) <= 0:
+        k = self.coverage_factor
+        if k is not None and not (k.value is not None and math.isfinite(k.value) and k.value > 0):
             raise ValueError("coverage_factor: k must be a positive number")
         if self.tier_thresholds is not None and self.tier_thresholds.value is not None:
             limits = [self.tier_thresholds.value[t] for t in sorted(self.tier_thresholds.value)]
-            if any(x <= 0 for x in limits) or limits != sorted(limits, reverse=True):
+            bad = any(not (math.isfinite(x) and x > 0) for x in limits)
+            if bad or limits != sorted(limits, reverse=True):
                 raise ValueError("tier_thresholds: positive limits, tighter for a higher tier")
         for fid, spec in self.formulas.items():
             problem = _formula_problem(fid, spec)
