@@ -339,3 +339,41 @@ def pack_mutation(draw: st.DrawFn) -> bytes:
 @given(data=pack_mutation())
 def test_pack_yaml(data: bytes) -> None:
     assert run_file(".yaml", data, "rules", "show") in (0, 2)
+
+
+CHILD_BYTES = next(f for f in builtin_pack_files() if f.parts[-3] == "cq-part2-cement").read_bytes()
+EXTENDS_HOSTILE = st.sampled_from(
+    [
+        "input.yaml",  # the file itself: a cycle
+        "./input.yaml",
+        "cq-part9@1",
+        "cq-part1@nope",
+        "cq-part2-cement@2026-provisional",  # a valid grandchild
+        "cq-part1",
+        "''",
+        "~",
+        "[cq-part1]",
+        "{a: 1}",
+        "/dev/zero",
+        "/",
+        "../../../../../../etc/passwd",
+        "no-such.yaml",
+        "'" + "x" * 5000 + "'",
+    ]
+)
+
+
+@st.composite
+def child_mutation(draw: st.DrawFn) -> bytes:
+    """The cement pack (which extends cq-part1) with a hostile parent reference, or its tables mutated."""
+    text = CHILD_BYTES.decode("utf-8")
+    if draw(st.booleans()):
+        return re.sub(r"(?m)^extends: .*$", "extends: " + draw(EXTENDS_HOSTILE), text).encode("utf-8")
+    doc = draw(structural_mutation(yaml.safe_load(CHILD_BYTES)))
+    return deep_json(doc).encode("utf-8")
+
+
+@FUZZ
+@given(data=child_mutation())
+def test_pack_extends_yaml(data: bytes) -> None:
+    assert run_file(".yaml", data, "rules", "show") in (0, 2)

@@ -391,3 +391,98 @@ def test_a_better_instrument_never_raises_the_uncertainty(
     before, after = evaluate(FUEL_NCV_CC, values), evaluate(FUEL_NCV_CC, better)
     assert before.u_t is not None and after.u_t is not None
     assert after.u_t <= before.u_t * (1 + 1e-12)
+
+
+# --- the cement pack's formulas (cq-part2-cement) ---------------------------------------------------------
+
+CLINKER_DUST = Formula(
+    "clinker_dust",
+    (
+        Parameter("clinker_output", AD, ("t",)),
+        Parameter("kiln_dust", AD, ("t",)),
+        Parameter("bypass_dust", AD, ("t",)),
+        Parameter("cao_content", EF, FRACTION),
+        Parameter("mgo_content", EF, FRACTION),
+        Parameter("cao_non_carbonate", EF, FRACTION, EVERY),
+        Parameter("mgo_non_carbonate", EF, FRACTION, EVERY),
+    ),
+)
+RAW_MEAL = Formula(
+    "raw_meal_organic_carbon",
+    (Parameter("raw_meal", AD, ("t",)), Parameter("organic_carbon_content", EF, FRACTION)),
+)
+ALT_FUEL = Formula(
+    "alt_fuel_ncv_cc",
+    (
+        Parameter("consumption", AD, ("t",)),
+        Parameter("ncv", EF, ("GJ/t",)),
+        Parameter("carbon_content", EF, ("tC/GJ",)),
+        Parameter("oxidation_rate", EF, FRACTION, EVERY),
+        Parameter("fossil_fraction", EF, FRACTION),
+    ),
+)
+
+
+def kiln(kiln_dust: float = 20_000.0) -> dict[str, Value]:
+    return {
+        "clinker_output": Value(1_000_000.0, "t", 0.01, "Q"),
+        "kiln_dust": Value(kiln_dust, "t", 0.05, "CKD"),
+        "bypass_dust": Value(5_000.0, "t", 0.05, "BPD"),
+        "cao_content": Value(65.0, "%", 0.005, "CaO"),
+        "mgo_content": Value(2.0, "%", 0.02, "MgO"),
+        "cao_non_carbonate": Value(1.0, "%", 0.1, "CaOnc"),
+        "mgo_non_carbonate": Value(0.1, "%", 0.1, "MgOnc"),
+    }
+
+
+class TestCement:
+    def test_clinker_with_kiln_and_bypass_dust(self) -> None:
+        # factor: (65 % − 1 %) × 44/56 + (2 % − 0.1 %) × 44/40 = 0.64 × 0.785714… + 0.019 × 1.1
+        #       = 0.502857 + 0.0209 = 0.523757 t CO2/t;
+        # mass leaving the kiln: 1,000,000 + 20,000 + 5,000 = 1,025,000 t → E = 536,851.07 t CO2
+        e = evaluate(CLINKER_DUST, kiln())
+        assert e.emissions_t == pytest.approx(536_851.07, abs=0.005)
+        # the dust adds 25,000 t × 0.523757 = 13,093.93 t over the clinker formula alone
+        plain = evaluate(CLINKER, {k: v for k, v in kiln().items() if k not in {"kiln_dust", "bypass_dust"}})
+        assert plain.emissions_t is not None and e.emissions_t is not None
+        assert e.emissions_t - plain.emissions_t == pytest.approx(13_093.93, abs=0.005)
+        # the kiln dust's component: ∂E/∂Q_ckd = 0.523757; × 20,000 t × 5 % = 523.76 t
+        ckd = next(b for b in e.budget if b.parameter == "kiln_dust")
+        assert ckd.component == pytest.approx(0.5237571428571 * 20_000 * 0.05, rel=1e-9)
+        assert CLINKER_DUST.activity is not None and CLINKER_DUST.activity.name == "clinker_output"
+
+    def test_clinker_dust_uncertainty_matches_gtc(self) -> None:
+        x = {"q": 1e6, "ckd": 2e4, "bpd": 5e3, "cao": 0.65, "mgo": 0.02, "caonc": 0.01, "mgonc": 0.001}
+        u = {"q": 0.01, "ckd": 0.05, "bpd": 0.05, "cao": 0.005, "mgo": 0.02, "caonc": 0.1, "mgonc": 0.1}
+        gtc = propagate(
+            lambda q, ckd, bpd, c, m, cn, mn: (
+                (q + ckd + bpd) * ((c - cn) * CO2_PER_CAO + (m - mn) * CO2_PER_MGO)
+            ),
+            [Input.relative(k, v, u[k]) for k, v in x.items()],
+        )
+        ours = evaluate(CLINKER_DUST, kiln())
+        assert ours.u_t == pytest.approx(gtc.u, rel=1e-9)
+
+    def test_raw_meal_organic_carbon(self) -> None:
+        # 1,600,000 t raw meal × 0.2 % organic carbon = 3,200 t C; × 44/12 = 11,733.33 t CO2
+        e = evaluate(
+            RAW_MEAL,
+            {"raw_meal": Value(1_600_000.0, "t", 0.02), "organic_carbon_content": Value(0.2, "%", 0.1)},
+        )
+        assert e.emissions_t == pytest.approx(11_733.33, abs=0.005)
+        assert e.u_rel == pytest.approx(math.sqrt(0.02**2 + 0.1**2), rel=1e-12)
+
+    def test_alternative_fuel_counts_only_its_fossil_carbon(self) -> None:
+        # 10,000 t × 15 GJ/t = 150,000 GJ; × 0.025 tC/GJ = 3,750 t C; × 0.98 = 3,675 t C;
+        # × 40 % fossil = 1,470 t C; × 44/12 = 5,390 t CO2
+        values = {
+            "consumption": Value(10_000.0, "t", 0.01),
+            "ncv": Value(15.0, "GJ/t", 0.03),
+            "carbon_content": Value(0.025, "tC/GJ", 0.04),
+            "oxidation_rate": Value(98.0, "%", 0.005),
+            "fossil_fraction": Value(40.0, "%", 0.1),
+        }
+        e = evaluate(ALT_FUEL, values)
+        assert e.emissions_t == pytest.approx(5_390.0, abs=1e-6)
+        fossil = evaluate(ALT_FUEL, {**values, "fossil_fraction": Value(100.0, "%", 0.1)})
+        assert fossil.emissions_t == pytest.approx(5_390.0 / 0.4)  # all-fossil: the fuel_ncv_cc result

@@ -237,7 +237,7 @@ def test_a_missing_table_a1_row_is_an_error() -> None:
 
 
 def test_unknown_pack_name_lists_the_known_ones() -> None:
-    with pytest.raises(PackError, match="known: cq-part1, jjf2309-2025"):
+    with pytest.raises(PackError, match="known: cq-part1, cq-part2-cement, jjf2309-2025"):
         load_pack("cq-part9")
 
 

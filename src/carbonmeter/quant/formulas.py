@@ -14,9 +14,17 @@ from its points' values in any unit pint understands, with the stream's GUM unce
 | ``clinker`` | clinker_output × ((cao − cao_nc) × :data:`CO2_PER_CAO` + (mgo − mgo_nc) × CO2_PER_MGO) |
 | ``electricity`` / ``heat`` | activity × emission_factor |
 | ``cems`` | the stream's measured annual mass; u_rel² = u_rel(concentration)² + u_rel(flow velocity)² |
+| ``clinker_dust`` | (clinker_output + kiln_dust + bypass_dust) × the clinker's factor above |
+| ``raw_meal_organic_carbon`` | raw_meal × organic_carbon_content × 44/12 |
+| ``alt_fuel_ncv_cc`` | consumption × ncv × carbon_content × oxidation_rate × fossil_fraction × 44/12 |
+
+The last three are the cement pack's (``cq-part2-cement``, provisional): the structure of the national cement
+accounting guideline, where the dust leaving the kiln system takes the clinker's factor and only the fossil
+share of an alternative fuel's carbon counts.
 
 Several values of the activity parameter are parts of one flow and are summed; any other parameter takes at
-most one value (contract §6.2).
+most one value (contract §6.2). A formula may have several activity parameters (clinker and the two dusts):
+the first in the pack's order is the formula's activity amount, the one whose tier is reported.
 """
 
 from __future__ import annotations
@@ -89,8 +97,6 @@ class Formula:
         given = tuple(p.name for p in self.parameters)
         if sorted(given) != sorted(expected):
             raise FormulaError(self.id, None, f"parameters {given} ≠ the arithmetic's {expected}")
-        if sum(p.role is Role.ACTIVITY_DATA for p in self.parameters) > 1:
-            raise FormulaError(self.id, None, "more than one activity parameter")
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -100,6 +106,7 @@ class Formula:
 
     @property
     def activity(self) -> Parameter | None:
+        """The formula's activity amount: its first activity parameter (the one whose tier is reported)."""
         return next((p for p in self.parameters if p.role is Role.ACTIVITY_DATA), None)
 
 
@@ -156,6 +163,30 @@ def _clinker_gradient(v: Values) -> dict[str, Any]:
     }
 
 
+def _clinker_factor(v: Values) -> Any:
+    """t CO2 per t of clinker (or of dust that left the kiln calcined like it)."""
+    return (v["cao_content"] - v["cao_non_carbonate"]) * CO2_PER_CAO + (
+        v["mgo_content"] - v["mgo_non_carbonate"]
+    ) * CO2_PER_MGO
+
+
+def _kiln_mass(v: Values) -> Any:
+    return v["clinker_output"] + v["kiln_dust"] + v["bypass_dust"]
+
+
+def _clinker_dust_gradient(v: Values) -> dict[str, Any]:
+    m, f = _kiln_mass(v), _clinker_factor(v)
+    return {
+        "clinker_output": f,
+        "kiln_dust": f,
+        "bypass_dust": f,
+        "cao_content": m * CO2_PER_CAO,
+        "cao_non_carbonate": -m * CO2_PER_CAO,
+        "mgo_content": m * CO2_PER_MGO,
+        "mgo_non_carbonate": -m * CO2_PER_MGO,
+    }
+
+
 def _cems_gradient(v: Values) -> dict[str, Any]:
     """E ∝ concentration × flow velocity (the hourly mass is their product × area × time): relative
     sensitivity 1 each, so ``u_rel(E)² = u_rel(c)² + u_rel(v)²`` (contract §6.3); ``v["emissions"]`` is E."""
@@ -176,6 +207,23 @@ ARITHMETIC: Final[Mapping[str, Arithmetic]] = {
     "electricity": _product(("electricity", "emission_factor"), 1.0),
     "heat": _product(("heat", "emission_factor"), 1.0),
     "cems": Arithmetic(("co2_concentration", "flow_velocity"), None, _cems_gradient),
+    "clinker_dust": Arithmetic(
+        (
+            "clinker_output",
+            "kiln_dust",
+            "bypass_dust",
+            "cao_content",
+            "mgo_content",
+            "cao_non_carbonate",
+            "mgo_non_carbonate",
+        ),
+        lambda v: _kiln_mass(v) * _clinker_factor(v),
+        _clinker_dust_gradient,
+    ),
+    "raw_meal_organic_carbon": _product(("raw_meal", "organic_carbon_content"), CO2_PER_C),
+    "alt_fuel_ncv_cc": _product(
+        ("consumption", "ncv", "carbon_content", "oxidation_rate", "fossil_fraction"), CO2_PER_C
+    ),
 }
 
 

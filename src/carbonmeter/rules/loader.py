@@ -9,6 +9,7 @@ last one, which is how an edited pack quietly loses a value).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,8 +80,11 @@ def _expand_shorthand(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "accuracy_requirements": expanded}
 
 
-def parse_pack(text: bytes, file: str) -> Pack:
-    """Validate pack ``text`` (YAML bytes) read from ``file``; raise :class:`PackError` with every problem."""
+def parse_pack(text: bytes, file: str, _chain: tuple[str, ...] = ()) -> Pack:
+    """Validate pack ``text`` (YAML bytes) read from ``file``; raise :class:`PackError` with every problem.
+
+    A pack with ``extends: id@version`` (or a path, relative to ``file``) is laid over its parent: see
+    :func:`_merge`.  An unknown parent or a cycle is a problem located at ``extends``."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
@@ -91,8 +95,14 @@ def parse_pack(text: bytes, file: str) -> Pack:
         raise PackError([PackProblem(file, "", _TOO_DEEP)]) from exc
     if not isinstance(data, dict):
         raise PackError([PackProblem(file, "", "a pack is a YAML mapping")])
-    data = _expand_shorthand(data) | {"sha256": hashlib.sha256(text).hexdigest(), "path": file}
+    sha = hashlib.sha256(text).hexdigest()
     try:
+        data = _expand_shorthand(data)
+        if "extends" in data:
+            parent = _parent(data["extends"], file, _chain)
+            data = _merge(parent, data)
+            sha = hashlib.sha256((parent.sha256 + sha).encode()).hexdigest()
+        data = data | {"sha256": sha, "path": file}
         try:
             return msgspec.convert(data, Pack)
         except msgspec.ValidationError as exc:
@@ -102,25 +112,138 @@ def parse_pack(text: bytes, file: str) -> Pack:
         raise PackError([PackProblem(file, "", _TOO_DEEP)]) from exc
 
 
+def _parent(ref: object, file: str, chain: tuple[str, ...]) -> Pack:
+    """The parent pack ``ref`` names, loaded; a located problem when it is unknown or makes a cycle."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise PackError([PackProblem(file, "extends", "a pack reference (id@version or a path) is required")])
+    here = str(Path(file).resolve()) if file else file
+    try:
+        path = _resolve(ref, relative_to=Path(file).parent if file else None)
+    except PackError as exc:
+        reason = exc.problems[0].reason if exc.problems else "unknown pack"
+        raise PackError([PackProblem(file, "extends", f"{ref!r}: {reason}")]) from exc
+    target = str(path.resolve())
+    if target == here or target in chain:
+        loop = " → ".join([*chain, here, target])
+        raise PackError([PackProblem(file, "extends", f"packs extend each other in a cycle: {clip(loop)}")])
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise PackError([PackProblem(file, "extends", f"{ref!r}: cannot read: {exc.strerror}")]) from exc
+    return parse_pack(text, str(path), (*chain, here))
+
+
+#: Tables merged entry by entry (a child's entry replaces the parent's entry of the same key).
+_KEYED_TABLES = (
+    "category_thresholds",
+    "unorganized_threshold",
+    "accuracy_requirements",
+    "clauses",
+    "settings",
+    "severity",
+    "clause_map",
+    "formulas",
+    "factors",
+    "upgrade_ladder",
+)
+#: Lists of records merged by their key field.
+_KEYED_LISTS = {"equipping_rows": "row", "required_documents": "kind"}
+#: What a parent's values do not pass on: the identity the loader fills for each file.
+_NOT_INHERITED = ("sha256", "path", "origins", "extends")
+
+
+def _record_key(record: object, field_name: str) -> object:
+    """A keyed list's record key (a record that has none keeps its place by identity)."""
+    name = record.get(field_name) if isinstance(record, dict) else None
+    return name if isinstance(name, str) else id(record)
+
+
+def _merge(parent: Pack, child: dict[str, Any]) -> dict[str, Any]:
+    """The child's tables laid over the parent's, key by key (1+N): an entry of a keyed table (a formula, a
+    factor, a purpose, a clause, a setting …) or a record of a keyed list (a Table A.1 row by ``row``, a
+    document by ``kind``) replaces the parent's of the same key, new ones are added; ``sources`` are
+    concatenated; any other top-level value (identity, k, tier thresholds) is the child's where it gives one.
+    ``origins`` records, for each entry, the ``id@version`` of the pack it came from."""
+    base = {k: v for k, v in msgspec.to_builtins(parent).items() if k not in _NOT_INHERITED}
+    label = f"{child.get('id', '?')}@{child.get('version', '?')}"
+    origins: dict[str, str] = {}
+    out = dict(base)
+    for key, value in base.items():
+        if key in _KEYED_TABLES and isinstance(value, dict):
+            for entry in value:
+                origins[f"{key}.{entry}"] = parent.origin(f"{key}.{entry}")
+        elif key in _KEYED_LISTS and isinstance(value, list):
+            for record in value:
+                name = _record_key(record, _KEYED_LISTS[key])
+                origins[f"{key}.{name}"] = parent.origin(f"{key}.{name}")
+        elif key not in {"schema", "id", "version", "title", "status", "sources"}:
+            origins[key] = parent.origin(key)
+    for key, value in child.items():
+        if key in _KEYED_TABLES and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+            origins.update({f"{key}.{entry}": label for entry in value})
+        elif key in _KEYED_LISTS and isinstance(value, list) and isinstance(out.get(key), list):
+            field_name = _KEYED_LISTS[key]
+            merged = {_record_key(r, field_name): r for r in out[key]}
+            for record in value:
+                name = _record_key(record, field_name)
+                merged[name] = record
+                origins[f"{key}.{name}"] = label
+            out[key] = list(merged.values())
+        elif key == "sources" and isinstance(value, list):
+            out[key] = [*base.get("sources", []), *value]
+        else:
+            out[key] = value
+            if key not in {"schema", "id", "version", "title", "status", "extends"}:
+                origins[key] = label
+    out["origins"] = origins
+    return out
+
+
 def builtin_pack_files() -> list[Path]:
     """Every built-in pack file, sorted by id then version."""
     return sorted(PACKS_DIR.glob("*/*/pack.yaml"))
 
 
-def _resolve(ref: str) -> Path:
-    """A pack reference is a path to a YAML file, ``id`` (newest version) or ``id@version``."""
+_BUILTIN_ID = re.compile(r"[a-z0-9][a-z0-9.-]*")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system, and the like
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _resolve(ref: str, relative_to: Path | None = None) -> Path:
+    """A pack reference is a path to a YAML file (relative to ``relative_to`` when given), ``id`` (newest
+    version) or ``id@version``."""
     candidate = Path(ref)
-    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
-        if not candidate.is_file():
-            raise PackError([PackProblem(ref, "", "no such pack file")])
+    if relative_to is not None and candidate.suffix in {".yaml", ".yml"} and not candidate.is_absolute():
+        candidate = relative_to / candidate
+    if candidate.suffix in {".yaml", ".yml"} or _exists(candidate):
+        if not _is_file(candidate):
+            raise PackError([PackProblem(clip(ref), "", "no such pack file")])
         return candidate
     pack_id, _, version = ref.partition("@")
-    versions = sorted((PACKS_DIR / pack_id).glob("*/pack.yaml"))
+    versions = []
+    if _BUILTIN_ID.fullmatch(pack_id) and "/" not in version and "\\" not in version:
+        try:
+            versions = sorted((PACKS_DIR / pack_id).glob("*/pack.yaml"))
+        except OSError:  # a name too long for the file system
+            versions = []
     if version:
         versions = [v for v in versions if v.parent.name == version]
     if not versions:
         known = ", ".join(sorted({p.parent.parent.name for p in builtin_pack_files()}))
-        raise PackError([PackProblem(ref, "", f"no built-in pack of that name (known: {known})")])
+        raise PackError([PackProblem(clip(ref), "", f"no built-in pack of that name (known: {known})")])
     return versions[-1]
 
 

@@ -10,9 +10,13 @@ in prose.  Cross-field rules live in ``__post_init__``: a ``ValueError`` there b
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, Literal, TypeVar, get_args
+import math
+from typing import TYPE_CHECKING, Annotated, Generic, Literal, TypeVar, get_args
 
 from msgspec import Meta, Struct, field
+
+if TYPE_CHECKING:
+    from carbonmeter.quant.formulas import Formula as QuantFormula
 
 PACK_SCHEMA = "carbonmeter.pack/1"
 
@@ -174,6 +178,62 @@ class Settings(Strict, frozen=True, kw_only=True):
             raise ValueError("settings.cems_hour_valid_fraction: a share in (0, 1] is required")
 
 
+Category = Literal["major", "minor", "de_minimis"]
+Key = Annotated[str, Meta(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
+
+
+class FormulaParameter(Strict, frozen=True, kw_only=True):
+    """A parameter of a formula (contract §6.2): its role, the canonical unit(s) a value is converted into
+    (one per dimension, e.g. ``[t, "10^4 Nm^3"]`` for a fuel's amount) and the stream categories at which a
+    default value may replace a measurement."""
+
+    role: Literal["activity_data", "emission_factor", "cems"]
+    units: Annotated[tuple[NonEmpty, ...], Meta(min_length=1)]
+    default_allowed: tuple[Category, ...] = ()
+    note: str = ""
+
+
+class FormulaSpec(Strict, frozen=True, kw_only=True):
+    """A row of the pack's ``formulas`` table: the parameters are data, the arithmetic is code
+    (:data:`carbonmeter.quant.formulas.ARITHMETIC`, keyed by the formula id)."""
+
+    title: Text
+    tag: Tag
+    note: str = ""
+    parameters: dict[Annotated[str, Meta(pattern=r"^[a-z0-9_]+$")], FormulaParameter]
+
+    def __post_init__(self) -> None:
+        if self.tag == "missing":
+            raise ValueError("a formula is known or absent: tag 'missing' is not allowed here")
+        if not self.parameters:
+            raise ValueError("a formula needs parameters")
+
+
+class Factor(Strict, frozen=True, kw_only=True):
+    """An entry of the factor library (a default value), keyed like ``grid.national.2023``: value and unit,
+    the relative standard uncertainty where a source states one, and where the value comes from."""
+
+    tag: Tag
+    value: float | None = None
+    unit: NonEmpty
+    u_rel: Annotated[float, Meta(ge=0)] | None = None
+    scope: str = ""
+    variant: str = ""
+    region: str = ""
+    year: int | None = None
+    publication: str = ""
+    source: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.value is None) != (self.tag == "missing"):
+            raise ValueError("value must be null exactly when tag is 'missing'")
+        for name in ("value", "u_rel"):
+            number = getattr(self, name)
+            if number is not None and not math.isfinite(number):
+                raise ValueError(f"{name}: a finite number is required")
+
+
 class Pack(Strict, frozen=True, kw_only=True):
     """A whole rule pack as loaded; ``sha256`` and ``path`` are filled by the loader."""
 
@@ -194,6 +254,20 @@ class Pack(Strict, frozen=True, kw_only=True):
     severity: dict[str, Tagged[Severity]] = {}
     #: Clause a pack cites for a finding code, where its numbering differs from the validator's default.
     clause_map: dict[str, str] = {}
+    #: Contract v1.1 §6.2: formula id → parameters (roles, canonical units, where a default is allowed).
+    formulas: dict[Annotated[str, Meta(pattern=r"^[a-z0-9_]+$")], FormulaSpec] = {}
+    #: Contract v1.1 §6.3: the default values a point's ``factor`` names.
+    factors: dict[Key, Factor] = {}
+    #: k of U95 = k·u (contract §6.3).
+    coverage_factor: Tagged[float] | None = None
+    #: EU MRR Annex II: tier → the maximum U95 (%) of the activity amount that reaches it.
+    tier_thresholds: Tagged[dict[int, float]] | None = None
+    #: Measuring purpose → the steps of improvement (worst first) the advisor proposes, or ``missing``.
+    upgrade_ladder: dict[Annotated[str, Meta(pattern=r"^[A-Za-z0-9_]+$")], Tagged[tuple[str, ...]]] = {}
+    #: ``id@version`` (or a path) of the pack this one extends (1+N); resolved by the loader.
+    extends: str = ""
+    #: Where each value came from after ``extends`` is resolved: dotted key → pack ``id@version``.
+    origins: dict[str, str] = {}
     sha256: str = ""
     path: str = ""
 
@@ -208,6 +282,63 @@ class Pack(Strict, frozen=True, kw_only=True):
         for code, clause in self.clause_map.items():
             if clause not in self.clauses:
                 raise ValueError(f"clause_map.{code}: clause {clause!r} is not in the clause catalogue")
+        for purpose in self.upgrade_ladder:
+            if purpose not in self.accuracy_requirements:
+                raise ValueError(f"upgrade_ladder.{purpose}: not a purpose of accuracy_requirements")
+        k = self.coverage_factor
+        if k is not None and not (k.value is not None and math.isfinite(k.value) and k.value > 0):
+            raise ValueError("coverage_factor: k must be a positive number")
+        if self.tier_thresholds is not None and self.tier_thresholds.value is not None:
+            limits = [self.tier_thresholds.value[t] for t in sorted(self.tier_thresholds.value)]
+            bad = any(not (math.isfinite(x) and x > 0) for x in limits)
+            if bad or limits != sorted(limits, reverse=True):
+                raise ValueError("tier_thresholds: positive limits, tighter for a higher tier")
+        for fid, spec in self.formulas.items():
+            problem = _formula_problem(fid, spec)
+            if problem:
+                raise ValueError(f"formulas.{fid}: {problem}")
+
+    def formula(self, formula_id: str) -> QuantFormula:
+        """The formula ``formula_id`` as :mod:`carbonmeter.quant.formulas` evaluates it (KeyError: absent)."""
+        return _quant_formula(formula_id, self.formulas[formula_id])
+
+    def tiers(self) -> dict[int, float]:
+        """Tier → maximum U95 in % (for :func:`carbonmeter.quant.uncertainty.tier`); empty when not held."""
+        t = self.tier_thresholds
+        return {} if t is None or t.value is None else dict(t.value)
+
+    def origin(self, dotted_key: str) -> str:
+        """The ``id@version`` of the pack a value comes from: the most specific recorded key that is a
+        prefix of ``dotted_key`` (``formulas.clinker.parameters.q`` → the origin of ``formulas.clinker``)."""
+        parts = dotted_key.split(".")
+        for n in range(len(parts), 0, -1):
+            found = self.origins.get(".".join(parts[:n]))
+            if found:
+                return found
+        return f"{self.id}@{self.version}"
 
     def row(self, row_id: str) -> EquippingRow:
         return next(r for r in self.equipping_rows if r.row == row_id)
+
+
+def _quant_formula(formula_id: str, spec: FormulaSpec) -> QuantFormula:
+    from carbonmeter.quant.formulas import Formula, Parameter, Role
+
+    return Formula(
+        formula_id,
+        tuple(
+            Parameter(name, Role(p.role), p.units, frozenset(p.default_allowed))
+            for name, p in spec.parameters.items()
+        ),
+    )
+
+
+def _formula_problem(formula_id: str, spec: FormulaSpec) -> str:
+    """Why the pack's formula does not fit the code's arithmetic (unknown id, other parameters), or ''."""
+    from carbonmeter.quant.formulas import FormulaError
+
+    try:
+        _quant_formula(formula_id, spec)
+    except FormulaError as exc:
+        return exc.detail
+    return ""
