@@ -38,7 +38,6 @@ from typing import Any, Final
 
 import numpy as np
 
-from carbonmeter.quant import units
 from carbonmeter.quant.uncertainty import combine
 
 #: t CO2 per t C: the ratio of the molar masses of CO2 and C written as 44/12, as the national accounting
@@ -279,6 +278,8 @@ class Evaluation:
 
 def canonical_unit(formula: Formula, name: str, unit: str) -> tuple[str, float]:
     """The parameter's canonical unit of ``unit``'s dimension and the factor into it."""
+    from carbonmeter.quant import units  # pint on first use: loading a pack checks formulas without it
+
     parameter = formula.parameter(name)
     try:
         found = _canonical(parameter.units, unit)
@@ -291,6 +292,8 @@ def canonical_unit(formula: Formula, name: str, unit: str) -> tuple[str, float]:
 
 @lru_cache(maxsize=4096)
 def _canonical(alternatives: tuple[str, ...], unit: str) -> tuple[str, float] | None:
+    from carbonmeter.quant import units
+
     for candidate in alternatives:
         if units.same_dimension(unit, candidate):
             return candidate, units.factor(unit, candidate)
@@ -306,6 +309,8 @@ def check_dimensions(formula: Formula, chosen: tuple[tuple[str, str], ...]) -> N
 def _check_dimensions(formula_id: str, chosen: tuple[tuple[str, str], ...]) -> None:
     """The formula over the chosen canonical units gives a mass of CO2 (so a gas amount in 10^4 Nm³ is not
     multiplied by an NCV per tonne). Evaluated once per combination of units, on pint quantities."""
+    from carbonmeter.quant import units
+
     arithmetic = ARITHMETIC[formula_id]
     if arithmetic.evaluate is None:
         return
