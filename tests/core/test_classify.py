@@ -2,17 +2,23 @@ from __future__ import annotations
 
 import pytest
 
-from carbonmeter.core.classify import classify, share_of, unorganized_needs_metering
+from carbonmeter.core.classify import StreamClass, classify, declared, share_of, unorganized_needs_metering
+from carbonmeter.core.snapshot import SourceStream
 from carbonmeter.rules.loader import load_pack
+from carbonmeter.rules.schema import Pack
 from tests.builders import stream
 
 CQ = load_pack("cq-part1")
 JJF = load_pack("jjf2309-2025")
 
 
+def _classify(streams: list[SourceStream], pack: Pack) -> dict[str, StreamClass]:
+    return classify(streams, pack.category_thresholds, declared(streams))
+
+
 def categories(*tonnes: float, pack=CQ) -> list[str]:  # type: ignore[no-untyped-def]
     streams = [stream(f"S{i}", t) for i, t in enumerate(tonnes)]
-    result = classify(streams, pack.category_thresholds)
+    result = classify(streams, pack.category_thresholds, declared(streams))
     return [result[s.id].category for s in streams]
 
 
@@ -38,21 +44,27 @@ def test_share_bounds_are_inclusive() -> None:
 def test_highest_category_either_test_reaches() -> None:
     # 6000 t that is 0.5 % of a 1.2 Mt unit: major by tonnes, de minimis by share → major.
     streams = [stream("A", 6000), stream("B", 1_194_000)]
-    cls = classify(streams, CQ.category_thresholds)["A"]
+    cls = classify(streams, CQ.category_thresholds, declared(streams))["A"]
     assert (cls.by_emissions, cls.by_share, cls.category) == ("major", "de_minimis", "major")
     # 800 t that is 80 % of a tiny unit: de minimis by tonnes, major by share → major.
-    small = classify([stream("A", 800), stream("B", 200)], CQ.category_thresholds)["A"]
+    small = classify(
+        [stream("A", 800), stream("B", 200)],
+        CQ.category_thresholds,
+        declared([stream("A", 800), stream("B", 200)]),
+    )["A"]
     assert small.category == "major"
 
 
 def test_jjf_minor_share_is_two_percent() -> None:
     streams = [stream("A", 150), stream("B", 9850)]  # 1.5 % of 10,000 t
-    assert classify(streams, CQ.category_thresholds)["A"].category == "minor"
-    assert classify(streams, JJF.category_thresholds)["A"].category == "de_minimis"
+    assert classify(streams, CQ.category_thresholds, declared(streams))["A"].category == "minor"
+    assert classify(streams, JJF.category_thresholds, declared(streams))["A"].category == "de_minimis"
 
 
 def test_zero_total_gives_zero_shares() -> None:
-    result = classify([stream("A", 0), stream("B", 0)], CQ.category_thresholds)
+    result = classify(
+        [stream("A", 0), stream("B", 0)], CQ.category_thresholds, declared([stream("A", 0), stream("B", 0)])
+    )
     assert result["A"].share == 0.0 and result["A"].category == "de_minimis"
     assert share_of(0, 0) == 0.0
 
@@ -66,5 +78,9 @@ def test_zero_total_gives_zero_shares() -> None:
     ],
 )
 def test_unorganized_threshold(tonnes: float, others: float, needs: bool) -> None:
-    cls = classify([stream("U", tonnes), stream("X", others)], CQ.category_thresholds)["U"]
+    cls = classify(
+        [stream("U", tonnes), stream("X", others)],
+        CQ.category_thresholds,
+        declared([stream("U", tonnes), stream("X", others)]),
+    )["U"]
     assert unorganized_needs_metering(cls, CQ.unorganized_threshold) is needs

@@ -484,13 +484,13 @@ def test_an_empty_cell_is_not_given_and_an_empty_row_is_skipped(tmp_path: Path) 
 def test_extra_columns_are_kept_and_verdict_columns_ignored(tmp_path: Path) -> None:
     sheets = minimal()
     sheets["碳计量器具"] = [
-        ["序号", "编号", "计量点", "备注", "投用日期", *VERDICT_COLUMNS],
+        ["序号", "编号", "计量点", "备注", "安装日期", *VERDICT_COLUMNS],
         [1, "I1", "P1", "新装", datetime(2024, 5, 6), "可溯源", date(2026, 2, 28), "是", "0.5", "合格"],
     ]
     sheets["碳源流"][0].append("折标系数")
     sheets["碳源流"][1].append(0.7143)
     snapshot = read_xlsx(book(tmp_path / "extra.xlsx", sheets))
-    assert snapshot.instruments[0].extra == {"备注": "新装", "投用日期": "2024-05-06"}
+    assert snapshot.instruments[0].extra == {"备注": "新装", "安装日期": "2024-05-06"}
     assert snapshot.source_streams[0].extra == {"折标系数": 0.7143}
 
 

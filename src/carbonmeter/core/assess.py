@@ -11,10 +11,10 @@ from datetime import date
 from typing import NamedTuple
 
 from carbonmeter.core.accuracy import InstrumentAccuracy
-from carbonmeter.core.classify import StreamClass, total_emissions
+from carbonmeter.core.classify import StreamClass
 from carbonmeter.core.equipping import RowResult
 from carbonmeter.core.facts import Facts, establish
-from carbonmeter.core.findings import Finding
+from carbonmeter.core.findings import Finding, NotJudged
 from carbonmeter.core.snapshot import Calibration, Snapshot
 from carbonmeter.core.traceability import Trace
 from carbonmeter.core.validators import REGISTRY
@@ -37,6 +37,8 @@ class Assessment:
     rows: tuple[RowResult, ...]
     instruments: tuple[InstrumentVerdict, ...]
     findings: tuple[Finding, ...]
+    #: §6.4.3: what the engine could not judge (a requirement not loaded, an input without uncertainty).
+    not_judged: tuple[NotJudged, ...] = ()
 
     @property
     def conforms(self) -> bool:
@@ -57,7 +59,7 @@ def assess(snapshot: Snapshot, pack: Pack, as_of: date | None = None) -> Assessm
     return Assessment(
         pack=pack,
         as_of=facts.as_of,
-        total_emissions_t=total_emissions(snapshot.source_streams),
+        total_emissions_t=facts.total_t,
         streams=tuple(facts.classes[s.id] for s in snapshot.source_streams),
         rows=tuple(facts.rows),
         instruments=tuple(

@@ -7,7 +7,7 @@ test reaches (contract §5.1); the verdict keeps both tests so a reader sees why
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal, NamedTuple
 
 from carbonmeter.core.snapshot import SourceStream
@@ -44,8 +44,18 @@ def _grade(x: float, major: float, minor: float) -> Category:
     return "de_minimis"
 
 
-def total_emissions(streams: Iterable[SourceStream]) -> float:
-    return sum(s.annual_emissions_t for s in streams)
+#: Stream kinds that leave the boundary: their emissions are deducted from the unit's total (§6.3 Total).
+EXPORT_KINDS: frozenset[str] = frozenset({"exported_electricity", "exported_heat", "carbon_product"})
+
+
+def sign(stream: SourceStream) -> int:
+    """+1 for a stream that adds to the unit's emissions, -1 for one that is deducted (exports, products)."""
+    return -1 if stream.kind in EXPORT_KINDS else 1
+
+
+def total_emissions(streams: Iterable[SourceStream], emissions: Mapping[str, float]) -> float:
+    """The unit's net total: exported electricity/heat and carbon products are subtracted, all else added."""
+    return sum(sign(s) * emissions[s.id] for s in streams)
 
 
 def share_of(emissions_t: float, total_t: float) -> float:
@@ -53,20 +63,28 @@ def share_of(emissions_t: float, total_t: float) -> float:
     return emissions_t / total_t if total_t > 0 else 0.0
 
 
-def classify(streams: Iterable[SourceStream], thresholds: CategoryThresholds) -> dict[str, StreamClass]:
-    """The category of every stream, keyed by stream id."""
+def declared(streams: Iterable[SourceStream]) -> dict[str, float]:
+    """Each stream's declared emissions; a stream without them has no figure here (it needs its formula)."""
+    return {s.id: s.annual_emissions_t for s in streams if s.annual_emissions_t is not None}
+
+
+def classify(
+    streams: Iterable[SourceStream], thresholds: CategoryThresholds, emissions: Mapping[str, float]
+) -> dict[str, StreamClass]:
+    """The category of every stream, keyed by stream id, from each stream's ``emissions`` (t CO2e)."""
     streams = list(streams)
-    total = total_emissions(streams)
+    total = total_emissions(streams, emissions)
     major_t, minor_t = _value(thresholds.major_t), _value(thresholds.minor_t)
     major_s, minor_s = _value(thresholds.major_share), _value(thresholds.minor_share)
     result: dict[str, StreamClass] = {}
     for s in streams:
-        share = share_of(s.annual_emissions_t, total)
+        e = emissions[s.id]
+        share = share_of(e, total)
         result[s.id] = StreamClass(
             stream=s.id,
-            emissions_t=s.annual_emissions_t,
+            emissions_t=e,
             share=share,
-            by_emissions=_grade(s.annual_emissions_t, major_t, minor_t),
+            by_emissions=_grade(e, major_t, minor_t),
             by_share=_grade(share, major_s, minor_s),
         )
     return result

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from carbonmeter.core.accuracy import InstrumentAccuracy, RequirementBook, judge_instrument
-from carbonmeter.core.classify import StreamClass, classify, unorganized_needs_metering
+from carbonmeter.core.classify import (
+    StreamClass,
+    classify,
+    declared,
+    total_emissions,
+    unorganized_needs_metering,
+)
 from carbonmeter.core.equipping import RowResult, row_of, row_results
 from carbonmeter.core.snapshot import Calibration, Instrument, MeasuringPoint, Snapshot, SourceStream
 from carbonmeter.core.traceability import Trace, trace
@@ -25,6 +31,9 @@ class Facts:
     pack: Pack
     as_of: date
     streams: dict[str, SourceStream]
+    #: Each stream's annual emissions as classification uses them, and the unit's net total.
+    emissions: dict[str, float]
+    total_t: float
     classes: dict[str, StreamClass]
     points: dict[str, MeasuringPoint]
     instruments: dict[str, Instrument]
@@ -53,7 +62,8 @@ def _counted(
 def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
     """Everything the validators need, computed in one pass over the snapshot."""
     streams = {s.id: s for s in snapshot.source_streams}
-    classes = classify(snapshot.source_streams, pack.category_thresholds)
+    emissions = declared(snapshot.source_streams)
+    classes = classify(snapshot.source_streams, pack.category_thresholds, emissions)
     points = {p.id: p for p in snapshot.measuring_points}
     instruments = {i.id: i for i in snapshot.instruments}
 
@@ -98,6 +108,8 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
         pack=pack,
         as_of=as_of,
         streams=streams,
+        emissions=emissions,
+        total_t=total_emissions(snapshot.source_streams, emissions),
         classes=classes,
         points=points,
         instruments=instruments,

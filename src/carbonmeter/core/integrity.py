@@ -40,12 +40,30 @@ def check_integrity(snapshot: Snapshot) -> list[Problem]:
     problems += _duplicates("source_streams", (s.id for s in snapshot.source_streams))
     problems += _duplicates("measuring_points", (p.id for p in snapshot.measuring_points))
     problems += _duplicates("instruments", (i.id for i in snapshot.instruments))
+    problems += _duplicates("facilities", (f.id for f in snapshot.facilities))
+    facilities = {f.id for f in snapshot.facilities}
+    for i, s in enumerate(snapshot.source_streams):
+        if s.annual_emissions_t is None and s.formula is None:
+            problems.append(
+                Problem(
+                    f"/source_streams/{i}/annual_emissions_t",
+                    "without a formula, annual emissions are needed (未填核算公式须填写年排放量)",
+                )
+            )
+        if s.facility is not None and s.facility not in facilities:
+            problems.append(
+                Problem(f"/source_streams/{i}/facility", f"unknown facility {s.facility!r} (生产设施不存在)")
+            )
 
     streams = {s.id: s for s in snapshot.source_streams}
     points = {p.id for p in snapshot.measuring_points}
     instruments = {i.id for i in snapshot.instruments}
 
     for i, point in enumerate(snapshot.measuring_points):
+        if point.value is not None and not point.unit.strip():
+            problems.append(
+                Problem(f"/measuring_points/{i}/unit", "a value needs its unit (年度值须注明单位)")
+            )
         stream = streams.get(point.stream)
         if stream is None:
             problems.append(

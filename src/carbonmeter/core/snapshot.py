@@ -45,6 +45,8 @@ Status = Literal["in_use", "standby", "stopped", "sealed", "scrapped"]
 Ownership = Literal["own", "supplier", "external_lab"]
 CalibrationKind = Literal["verification", "calibration"]
 Result = Literal["pass", "fail"]
+FacilityLevel = Literal["enterprise", "key_facility"]
+Fraction = Annotated[float, Meta(ge=0, le=1)]
 
 #: Stream kinds whose points fall in the Table A.1 row for purchased/exported electricity and heat.
 INDIRECT_KINDS: frozenset[str] = frozenset(
@@ -66,13 +68,25 @@ class Organization(Record, frozen=True, kw_only=True):
     region: str = ""
 
 
+class Facility(Record, frozen=True, kw_only=True):
+    """A production facility (4.1): the enterprise as a whole, or a key production facility."""
+
+    id: Id
+    name: str = ""
+    level: FacilityLevel = "key_facility"
+
+
 class SourceStream(Record, frozen=True, kw_only=True):
     id: Id
     kind: StreamKind
     method: Method
-    annual_emissions_t: NonNegative
+    #: Declared emissions.  Optional (v1.1) where the stream's ``formula`` can be evaluated on its points.
+    annual_emissions_t: NonNegative | None = None
     name: str = ""
     emission_mode: EmissionMode = "organized"
+    #: v1.1: the facility (4.1) the stream belongs to, and the id of the pack's formula that computes it.
+    facility: str | None = None
+    formula: str | None = None
 
 
 class MeasuringPoint(Record, frozen=True, kw_only=True):
@@ -87,6 +101,18 @@ class MeasuringPoint(Record, frozen=True, kw_only=True):
     #: Typical operating value of the measured quantity, in the unit the pack's band uses (e.g. flue-gas
     #: velocity in m/s).  Selects the band of a banded accuracy requirement; absent → every band applies.
     operating_value: float | None = None
+    #: v1.1: the annual quantity the point determined (an activity amount's annual total, a factor's
+    #: consumption-weighted annual mean) in ``unit`` (any unit pint reads: "t", "GJ/t", "10^4 Nm^3" …).
+    value: NonNegative | None = None
+    unit: str = ""
+    #: Relative standard uncertainty stated by the value's source (lab report, supplier certificate).
+    u_rel: NonNegative | None = None
+    #: Key of the pack's ``factors`` table: the default value, unit and u_rel of a default point.
+    factor: str | None = None
+    #: Where the value was computed from metering data: the share of the year's intervals with valid data,
+    #: and the share of the value that rests on substituted data (both 0–1).  Shown beside the value.
+    availability: Fraction | None = None
+    substituted_share: Fraction | None = None
 
 
 class Component(Record, frozen=True, kw_only=True):
@@ -120,6 +146,8 @@ class Instrument(Record, frozen=True, kw_only=True):
     #: 溯源依据 (the JJG/JJF the instrument is verified or calibrated by) and its interval in months.
     traceability_basis: str = ""
     interval_months: Annotated[int, Meta(gt=0)] | None = None
+    #: v1.1: first day in service (period traceability, 6.3.6–6.3.7).
+    in_service_from: dt.date | None = None
 
 
 class Calibration(Record, frozen=True, kw_only=True):
@@ -132,6 +160,10 @@ class Calibration(Record, frozen=True, kw_only=True):
     agency: str = ""
     #: 限用范围: the range a pass confirms the instrument for, when restricted ("" when not).
     restricted_range: str = ""
+    #: v1.1: the certificate's expanded uncertainty U, % of the measured value, and its coverage factor k
+    #: (``None`` → 2).
+    expanded_uncertainty_percent: Positive | None = None
+    coverage_factor: Positive | None = None
 
 
 class Certificate(Record, frozen=True, kw_only=True):
@@ -166,3 +198,4 @@ class Snapshot(Record, frozen=True, kw_only=True):
     calibrations: tuple[Calibration, ...] = ()
     personnel: tuple[Person, ...] = ()
     documents: tuple[Document, ...] = ()
+    facilities: tuple[Facility, ...] = ()

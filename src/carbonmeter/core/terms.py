@@ -28,6 +28,7 @@ ENUM_TERMS: Final[dict[str, dict[str, str]]] = {
     "calibration_kind": {"verification": "检定", "calibration": "校准"},
     "result": {"pass": "合格", "fail": "不合格"},
     "ownership": {"own": "自有", "supplier": "供应商", "external_lab": "外部实验室"},
+    "facility_level": {"enterprise": "企业层级", "key_facility": "重点生产设施层级"},
 }
 
 #: Open vocabularies: free text in the contract (an unknown value is the user's own word, shown as written),

@@ -43,7 +43,10 @@ def normalize_ids(snapshot: Snapshot) -> Snapshot:
     return msgspec.structs.replace(
         snapshot,
         organization=replaced(org, credit_code=normalize_id(org.credit_code)),
-        source_streams=tuple(replaced(s, id=normalize_id(s.id)) for s in snapshot.source_streams),
+        source_streams=tuple(
+            replaced(s, id=normalize_id(s.id), facility=s.facility and normalize_id(s.facility))
+            for s in snapshot.source_streams
+        ),
         measuring_points=tuple(
             replaced(p, id=normalize_id(p.id), stream=normalize_id(p.stream))
             for p in snapshot.measuring_points
@@ -61,4 +64,5 @@ def normalize_ids(snapshot: Snapshot) -> Snapshot:
             for c in snapshot.calibrations
         ),
         personnel=tuple(replaced(p, name=normalize_id(p.name)) for p in snapshot.personnel),
+        facilities=tuple(replaced(f, id=normalize_id(f.id)) for f in snapshot.facilities),
     )

@@ -111,6 +111,8 @@ def value_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
     yield from _blank_ids(snapshot)
     total = 0.0
     for i, stream in enumerate(snapshot.source_streams):
+        if stream.annual_emissions_t is None:
+            continue
         if not _finite(stream.annual_emissions_t):
             yield f"/source_streams/{i}/annual_emissions_t", Reason("IMP-16")
             continue
@@ -119,8 +121,9 @@ def value_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
             yield f"/source_streams/{i}/annual_emissions_t", Reason("IMP-17")
             total = 0.0
     for i, point in enumerate(snapshot.measuring_points):
-        if not _finite(point.operating_value):
-            yield f"/measuring_points/{i}/operating_value", Reason("IMP-16")
+        for key in ("operating_value", "value", "u_rel"):
+            if not _finite(getattr(point, key)):
+                yield f"/measuring_points/{i}/{key}", Reason("IMP-16")
     for i, instrument in enumerate(snapshot.instruments):
         for key in ("mpe_percent", "mpe_abs"):
             if not _finite(getattr(instrument, key)):
@@ -128,6 +131,10 @@ def value_problems(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:
         for j, component in enumerate(instrument.components):
             if not _finite(component.mpe_percent):
                 yield f"/instruments/{i}/components/{j}/mpe_percent", Reason("IMP-16")
+    for i, record in enumerate(snapshot.calibrations):
+        for key in ("expanded_uncertainty_percent", "coverage_factor"):
+            if not _finite(getattr(record, key)):
+                yield f"/calibrations/{i}/{key}", Reason("IMP-16")
 
 
 def _blank_ids(snapshot: Snapshot) -> Iterator[tuple[str, Reason]]:

@@ -58,6 +58,7 @@ SHEETS: Final[dict[str, str]] = {
     "检定校准记录": "calibrations",
     "人员": "personnel",
     "管理制度": "documents",
+    "生产设施": "facilities",
 }
 #: Sheets a snapshot cannot do without; every other list sheet may be left out (= an empty list).
 REQUIRED_SHEETS: Final[tuple[str, ...]] = ("单位信息", "碳源流")
@@ -87,6 +88,8 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "method": ("计量方式", "method"),
         "emission_mode": ("排放方式", "emission_mode"),
         "annual_emissions_t": ("年排放量(tCO2e)", "float"),
+        "facility": ("生产设施", "id"),
+        "formula": ("核算公式", "id"),
     },
     "计量点": {
         "id": ("编号", "id"),
@@ -98,6 +101,12 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "purpose": ("用途", "purpose"),
         "trade_settlement": ("贸易结算", "bool"),
         "operating_value": ("运行值", "float"),
+        "value": ("年度值", "float"),
+        "unit": ("单位", "text"),
+        "u_rel": ("相对标准不确定度", "float"),
+        "factor": ("缺省值键", "id"),
+        "availability": ("数据可用率", "float"),
+        "substituted_share": ("替代数据占比", "float"),
     },
     "碳计量器具": {
         "id": ("编号", "id"),
@@ -121,6 +130,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "ownership": ("归属", "ownership"),
         "traceability_basis": ("溯源依据", "text"),
         "interval_months": ("检定周期(月)", "int"),
+        "in_service_from": ("投用日期", "date"),
     },
     "器具组成": {
         "instrument": ("器具编号", "id"),
@@ -137,6 +147,8 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "certificate_no": ("证书编号", "id"),
         "agency": ("机构", "text"),
         "restricted_range": ("限用范围", "text"),
+        "expanded_uncertainty_percent": ("扩展不确定度(%)", "float"),
+        "coverage_factor": ("包含因子", "float"),
     },
     "人员": {
         "name": ("姓名", "id"),
@@ -149,6 +161,11 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "kind": ("类别", "document_kind"),
         "title": ("名称", "text"),
         "approved": ("批准日期", "date"),
+    },
+    "生产设施": {
+        "id": ("编号", "id"),
+        "name": ("名称", "text"),
+        "level": ("层级", "facility_level"),
     },
 }
 
@@ -1177,4 +1194,5 @@ def write_xlsx(snapshot: Snapshot, path: Path) -> None:
     _write_table(book, "检定校准记录", [_row(c, "检定校准记录") for c in snapshot.calibrations])
     _write_table(book, "人员", _personnel_rows(snapshot.personnel))
     _write_table(book, "管理制度", [_row(d, "管理制度") for d in snapshot.documents])
+    _write_table(book, "生产设施", [_row(f, "生产设施") for f in snapshot.facilities])
     book.save(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from carbonmeter.core.assess import Assessment, InstrumentVerdict
-from carbonmeter.core.findings import Finding
+from carbonmeter.core.findings import Finding, NotJudged
 from carbonmeter.rules.messages import render
 
 SCHEMA = "carbonmeter.assessment/1"
@@ -44,7 +44,20 @@ def finding_document(f: Finding) -> dict[str, Any]:
         "message": render(f.code, f.params, "zh"),
         "message_en": render(f.code, f.params, "en"),
         "provisional": f.provisional,
+        "root_cause": f.root_cause,
+        "tonnes_at_stake": f.tonnes_at_stake,
         "evidence": f.evidence,
+    }
+
+
+def not_judged_document(n: NotJudged) -> dict[str, Any]:
+    return {
+        "subject": n.subject,
+        "what": n.what,
+        "reason": render(n.code, n.params, "zh"),
+        "reason_en": render(n.code, n.params, "en"),
+        "code": n.code,
+        "provisional": n.provisional,
     }
 
 
@@ -86,5 +99,6 @@ def to_document(a: Assessment) -> dict[str, Any]:
         ],
         "instruments": [_instrument(v) for v in a.instruments],
         "findings": [finding_document(f) for f in a.findings],
+        "not_judged": [not_judged_document(n) for n in a.not_judged],
         "conforms": a.conforms,
     }
