@@ -90,6 +90,92 @@ STREAMS: list[Stream] = [
 ]
 
 # --------------------------------------------------------------------------------------------------------
+# Contract v1.1: facilities (4.1), each stream's formula (the pack's formulas table; the cement ones come from
+# cq-part2-cement) and each point's annual value.  Streams without a formula keep their plan as their need
+# (observation EQP-03).  The values are chosen so each computed stream lies close to its declared tonnes;
+# S19 (the slag dryer) is planted about 6 % below its declared figure, beyond its U95 (observation EMI-01).
+# --------------------------------------------------------------------------------------------------------
+
+FACILITIES: list[tuple[str, str, str]] = [
+    ("F0", "全厂公用及辅助设施", "enterprise"),
+    ("F1", "1#熟料生产线", "key_facility"),
+    ("F2", "2#熟料生产线", "key_facility"),
+]
+STREAM_FACILITY: dict[str, str] = {"S01": "F1", "S02": "F1", "S05": "F1", "S03": "F2", "S04": "F2", "S06": "F2"}
+
+FORMULAS: dict[str, str] = {
+    **{s: "fuel_ncv_cc" for s in ("S01", "S02", "S03", "S04", "S19")},
+    "S05": "clinker",
+    "S06": "clinker",
+    "S08": "raw_meal_organic_carbon",
+    "S09": "alt_fuel_ncv_cc",
+    "S10": "alt_fuel_ncv_cc",
+    "S22": "electricity",
+    "S24": "electricity",
+    "S25": "cems",
+}
+
+
+class Val(NamedTuple):
+    """A point's annual value; ``u_rel`` where its source (a laboratory report, a stated default) gives one,
+    else the determining instrument's certificate or MPE decides; ``factor`` names a pack default."""
+
+    value: float | None
+    unit: str = ""
+    u_rel: float | None = None
+    factor: str | None = None
+
+
+def _coal(n: str, tonnes: float, ncv: float, cc: float) -> dict[str, Val]:
+    return {
+        f"P{n}.1": Val(tonnes, "t"),
+        f"P{n}.2": Val(ncv, "GJ/t", 0.008),
+        f"P{n}.3": Val(cc, "tC/GJ", 0.015),
+        f"P{n}.4": Val(0.98, "", 0.01),
+    }
+
+
+def _clinker(n: str, tonnes: float, cao: float, mgo: float) -> dict[str, Val]:
+    return {
+        f"P{n}.1": Val(tonnes, "t"),
+        f"P{n}.2": Val(cao, "", 0.003),
+        f"P{n}.3": Val(mgo, "", 0.005),
+        f"P{n}.4": Val(0.0080, "", 0.10),
+        f"P{n}.5": Val(0.0040, "", 0.10),
+    }
+
+
+GRID = "grid.national.2023"
+VALUES: dict[str, Val] = {
+    **_coal("01", 49_440.0, 25.50, 0.02618),
+    **_coal("02", 72_690.0, 25.62, 0.02625),
+    **_coal("03", 46_920.0, 25.38, 0.02622),
+    **_coal("04", 70_610.0, 25.55, 0.02620),
+    **_coal("19", 1_850.0, 22.80, 0.02650),
+    **_clinker("05", 1_019_500.0, 0.6520, 0.0190),
+    **_clinker("06", 993_800.0, 0.6490, 0.0190),
+    "P08.1": Val(3_120_600.0, "t"),
+    "P08.2": Val(0.00144, "", 0.05),
+    "P09.1": Val(6_362.0, "t"),
+    "P09.2": Val(29.8, "GJ/t", 0.01),
+    "P09.3": Val(0.0262, "tC/GJ", 0.02),
+    "P09.4": Val(0.80, "", 0.10),
+    "P09.5": Val(0.98, "", 0.01),
+    "P10.1": Val(15_530.0, "t"),
+    "P10.2": Val(14.2, "GJ/t", 0.02),
+    "P10.3": Val(0.0270, "tC/GJ", 0.03),
+    "P10.4": Val(0.45, "", 0.10),
+    "P10.5": Val(0.98, "", 0.01),
+    "P22.1": Val(112_400.0, "MWh"),
+    "P22.2": Val(104_100.0, "MWh"),
+    "P22.3": Val(9_300.0, "MWh"),
+    "P22.4": Val(2_998.0, "MWh"),
+    "P22.5": Val(None, factor=GRID),
+    "P24.1": Val(3_242.0, "MWh"),
+    "P24.2": Val(None, factor=GRID),
+}
+
+# --------------------------------------------------------------------------------------------------------
 # Measuring points (the monitoring plan).  purpose None → a default value from the guide (no instrument).
 # --------------------------------------------------------------------------------------------------------
 
@@ -108,11 +194,13 @@ class Point(NamedTuple):
 
 
 def _coal_points(stream: str, n: str, where: str) -> list[Point]:
-    """Activity data and the two measured emission-factor parameters of a pulverised-coal stream."""
+    """Activity data, the two measured emission-factor parameters of a pulverised-coal stream and its
+    oxidation rate (a default the formula allows)."""
     return [
         Point(f"P{n}.1", stream, AD, "consumption", "weighing_dynamic", f"{where}喂煤量"),
         Point(f"P{n}.2", stream, EF, "ncv", "calorimeter", f"{where}入窑煤粉低位发热量"),
-        Point(f"P{n}.3", stream, EF, "carbon_content", "carbon_analyser", f"{where}入窑煤粉元素碳含量"),
+        Point(f"P{n}.3", stream, EF, "carbon_content", "carbon_analyser", f"{where}入窑煤粉单位热值含碳量"),
+        Point(f"P{n}.4", stream, EF, "oxidation_rate", None, f"{where}煤粉碳氧化率"),
     ]
 
 
@@ -121,6 +209,8 @@ def _clinker_points(stream: str, n: str, line: str) -> list[Point]:
         Point(f"P{n}.1", stream, AD, "clinker_output", "weighing_dynamic", f"{line}窑熟料产量"),
         Point(f"P{n}.2", stream, EF, "cao_content", "carbon_analyser", f"{line}窑熟料CaO含量"),
         Point(f"P{n}.3", stream, EF, "mgo_content", "carbon_analyser", f"{line}窑熟料MgO含量"),
+        Point(f"P{n}.4", stream, EF, "cao_non_carbonate", None, f"{line}窑生料非碳酸盐CaO含量"),
+        Point(f"P{n}.5", stream, EF, "mgo_non_carbonate", None, f"{line}窑生料非碳酸盐MgO含量"),
     ]
 
 
@@ -133,16 +223,18 @@ POINTS: list[Point] = [
     *_clinker_points("S06", "06", "2#"),
     Point("P07.1", "S07", AD, "consumption", "weighing_static", "旁路放风粉尘外运量"),
     Point("P07.2", "S07", EF, "cao_content", "carbon_analyser", "旁路放风粉尘CaO含量"),
-    Point("P08.1", "S08", AD, "consumption", "weighing_dynamic", "入窑生料量（1#、2#线）"),
-    Point("P08.2", "S08", EF, "carbon_content", "carbon_analyser", "生料有机碳（TOC）含量"),
+    Point("P08.1", "S08", AD, "raw_meal", "weighing_dynamic", "入窑生料量（1#、2#线）"),
+    Point("P08.2", "S08", EF, "organic_carbon_content", "carbon_analyser", "生料有机碳（TOC）含量"),
     Point("P09.1", "S09", AD, "consumption", "weighing_static", "废旧轮胎进厂量", trade=True),
     Point("P09.2", "S09", EF, "ncv", "calorimeter", "废旧轮胎低位发热量（外委检测）"),
     Point("P09.3", "S09", EF, "carbon_content", "carbon_analyser", "废旧轮胎元素碳含量"),
-    Point("P09.4", "S09", EF, "fossil_carbon_fraction", None, "废旧轮胎化石碳比例"),
+    Point("P09.4", "S09", EF, "fossil_fraction", None, "废旧轮胎化石碳比例"),
+    Point("P09.5", "S09", EF, "oxidation_rate", None, "废旧轮胎碳氧化率"),
     Point("P10.1", "S10", AD, "consumption", "weighing_dynamic", "RDF入分解炉量"),
     Point("P10.2", "S10", EF, "ncv", "calorimeter", "RDF低位发热量"),
     Point("P10.3", "S10", EF, "carbon_content", "carbon_analyser", "RDF元素碳含量（外委检测）"),
-    Point("P10.4", "S10", EF, "fossil_carbon_fraction", None, "RDF化石碳比例"),
+    Point("P10.4", "S10", EF, "fossil_fraction", None, "RDF化石碳比例"),
+    Point("P10.5", "S10", EF, "oxidation_rate", None, "RDF碳氧化率"),
     Point("P11.1", "S11", AD, "consumption", "heavy_oil", "废矿物油入窑量"),
     Point("P11.2", "S11", EF, "ncv", "calorimeter", "废矿物油低位发热量"),
     Point("P11.3", "S11", EF, "carbon_content", None, "废矿物油单位热值含碳量"),
@@ -169,7 +261,8 @@ POINTS: list[Point] = [
     Point("P18.2", "S18", EF, "emission_factor", None, "炸药排放因子"),
     Point("P19.1", "S19", AD, "consumption", "weighing_dynamic", "热风炉喂煤量"),
     Point("P19.2", "S19", EF, "ncv", "calorimeter", "热风炉原煤低位发热量"),
-    Point("P19.3", "S19", EF, "carbon_content", "carbon_analyser", "热风炉原煤元素碳含量"),
+    Point("P19.3", "S19", EF, "carbon_content", "carbon_analyser", "热风炉原煤单位热值含碳量"),
+    Point("P19.4", "S19", EF, "oxidation_rate", None, "热风炉原煤碳氧化率"),
     Point("P20.1", "S20", AD, "consumption", "refined_oil", "窑点火柴油用量"),
     Point("P20.2", "S20", EF, "ncv", None, "柴油低位发热量"),
     Point("P21.1", "S21", AD, "consumption", "weighing_static", "脱硝尿素进厂量", trade=True),
@@ -186,11 +279,13 @@ POINTS: list[Point] = [
         trade=True,
     ),
     Point("P22.4", "S22", AD, "electricity", "electricity_class_III", "生活区10kV专线电量", trade=True),
+    Point("P22.5", "S22", EF, "emission_factor", None, "电网排放因子（全国平均）"),
     Point("P23.1", "S23", AD, "consumption", "steam", "外购蒸汽进厂量", trade=True),
     Point("P23.2", "S23", AD, "temperature", "temperature_mass_calc", "进厂蒸汽温度"),
     Point("P23.3", "S23", AD, "pressure", "pressure_mass_calc", "进厂蒸汽压力"),
     Point("P23.4", "S23", AD, "heat", "heat_meter", "生活区换热站供热量"),
     Point("P24.1", "S24", AD, "electricity", "electricity_class_I", "余热电站上网关口电量", trade=True),
+    Point("P24.2", "S24", EF, "emission_factor", None, "电网排放因子（全国平均）"),
     Point("P25.1", "S25", CEMS, "co2_concentration", "cems_co2_concentration", "协同处置烟囱CO2浓度"),
     Point(
         "P25.2",
@@ -1361,6 +1456,16 @@ DEFECTS: list[tuple[str, str, str]] = [
         "Gas flow system GY-02 states class 1.5, but its components combine (root-sum-square) to ±2.12 %, "
         "worse than the class 2.0 natural gas requires",
     ),
+    (
+        "P09.4",
+        "废旧轮胎化石碳比例按缺省值填报，但水泥部分未给出该参数的缺省值，须实测（EQP-02）",
+        "Tyres' fossil fraction is declared a default, but the cement part allows none: it must be measured",
+    ),
+    (
+        "P10.4",
+        "RDF化石碳比例按缺省值填报，但水泥部分未给出该参数的缺省值，须实测（EQP-02）",
+        "RDF's fossil fraction is declared a default, but the cement part allows none: it must be measured",
+    ),
 ]
 
 #: Management defects, by the subject the engine names: a person's name or a document kind.
@@ -1568,6 +1673,17 @@ class Done(NamedTuple):
     template: Template
 
 
+def _certificate_u(t: Template) -> float | None:
+    """A calibration certificate's U (k = 2), % of the value: fictional, half the instrument's relative MPE
+    (a class number, or the stated MPE), so a calibrated instrument is a little better than its bound."""
+    if t.mpe_percent is not None:
+        return round(t.mpe_percent / 2, 3)
+    try:
+        return round(float((t.accuracy_class or "").rstrip("S")) / 2, 3)
+    except ValueError:
+        return None
+
+
 def _calibrations(rng: random.Random, done: list[Done]) -> list[dict[str, Any]]:
     """The records in date order; each agency numbers its certificates per year as it issues them."""
     counters: dict[tuple[str, int, str], int] = {}
@@ -1586,6 +1702,9 @@ def _calibrations(rng: random.Random, done: list[Done]) -> list[dict[str, Any]]:
             "certificate_no": f"{CERT_PREFIX[t.agency]}-{letter}{d.day.year}-{counters[key]:05d}",
             "agency": t.agency,
         }
+        stated = _certificate_u(t)
+        if d.passed and kind == "calibration" and stated is not None:
+            row |= {"expanded_uncertainty_percent": stated, "coverage_factor": 2}
         rows.append(row)
     return rows
 
@@ -1613,6 +1732,8 @@ def build_streams() -> list[dict[str, Any]]:
             "method": s.method,
             "emission_mode": s.mode,
             "annual_emissions_t": s.tonnes,
+            "facility": STREAM_FACILITY.get(s.id, "F0"),
+            **({"formula": FORMULAS[s.id]} if s.id in FORMULAS else {}),
         }
         for s in STREAMS
     ]
@@ -1635,6 +1756,14 @@ def build_points() -> list[dict[str, Any]]:
         row["trade_settlement"] = p.trade
         if p.operating_value is not None:
             row["operating_value"] = p.operating_value
+        v = VALUES.get(p.id)
+        if v is not None:
+            if v.value is not None:
+                row |= {"value": v.value, "unit": v.unit or "1"}
+            if v.u_rel is not None:
+                row["u_rel"] = v.u_rel
+            if v.factor is not None:
+                row["factor"] = v.factor
         out.append(row)
     return out
 
@@ -1681,6 +1810,7 @@ def build() -> dict[str, Any]:
         "calibrations": calibrations,
         "personnel": build_personnel(),
         "documents": build_documents(),
+        "facilities": [{"id": i, "name": n, "level": lv} for i, n, lv in FACILITIES],
     }
     _self_check(doc)
     return doc

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 MINI = Path(__file__).parents[1] / "data" / "mini.json"
 
 
@@ -21,9 +23,33 @@ def test_json_output_is_exactly_the_document() -> None:
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["schema"] == "carbonmeter.assessment/1"
-    assert doc["profile"]["id"] == "cq-part1"
+    assert doc["profile"]["id"] == "cq-part2-cement"  # mini is a cement plant: its industry part (1+N)
     assert doc["conforms"] is False
     assert r.stderr == ""
+
+
+def test_the_default_pack_follows_the_industry(tmp_path: Path) -> None:
+    doc = json.loads(MINI.read_text(encoding="utf-8"))
+    doc["organization"]["industry"] = "chemical"  # no industry part yet: the general part
+    other = tmp_path / "chemical.json"
+    other.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert json.loads(run("assess", str(other), "--format", "json").stdout)["profile"]["id"] == "cq-part1"
+    explicit = run("assess", str(MINI), "--format", "json", "--profile", "cq-part1").stdout
+    assert json.loads(explicit)["profile"]["id"] == "cq-part1"
+
+
+def test_monte_carlo_and_located_pack_errors(tmp_path: Path) -> None:
+    demo = Path(__file__).parents[2] / "examples" / "demo-cement-plant.json"
+    r = run("assess", str(demo), "--format", "json", "--monte-carlo", "20000")
+    assert r.returncode == 0, r.stderr
+    unc = json.loads(r.stdout)["uncertainty"]
+    assert unc["monte_carlo"]["draws"] == 20000
+    assert unc["monte_carlo"]["u95_t"] == pytest.approx(unc["total_u95_t"], rel=0.05)
+    assert run("assess", str(demo), "--monte-carlo", "1").returncode == 2
+    # The demo's cement formulas are not in the general part: exit 2, each stream located, nothing on stdout.
+    r = run("assess", str(demo), "--format", "json", "--profile", "cq-part1")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "/source_streams/7/formula" in r.stderr and "raw_meal_organic_carbon" in r.stderr
 
 
 def test_as_of_and_profile_change_the_verdict() -> None:

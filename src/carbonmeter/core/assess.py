@@ -6,15 +6,18 @@ so they give the same verdict by construction.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+from carbonmeter.core.accounting import Accounting, MonteCarlo, monte_carlo
 from carbonmeter.core.accuracy import InstrumentAccuracy
 from carbonmeter.core.classify import StreamClass
 from carbonmeter.core.equipping import RowResult
 from carbonmeter.core.facts import Facts, establish
 from carbonmeter.core.findings import Finding, NotJudged
+from carbonmeter.core.need import Need
 from carbonmeter.core.snapshot import Calibration, Snapshot
 from carbonmeter.core.traceability import Trace
 from carbonmeter.core.validators import REGISTRY
@@ -39,6 +42,10 @@ class Assessment:
     findings: tuple[Finding, ...]
     #: §6.4.3: what the engine could not judge (a requirement not loaded, an input without uncertainty).
     not_judged: tuple[NotJudged, ...] = ()
+    #: §6.2–6.3: the theoretical need, computed emissions, uncertainty, tiers and advisor.
+    need: Need | None = None
+    accounting: Accounting | None = None
+    monte_carlo: MonteCarlo | None = None
 
     @property
     def conforms(self) -> bool:
@@ -53,9 +60,35 @@ def run_validators(facts: Facts) -> list[Finding]:
     return findings
 
 
-def assess(snapshot: Snapshot, pack: Pack, as_of: date | None = None) -> Assessment:
-    """Judge ``snapshot`` against ``pack`` at ``as_of`` (default: the snapshot's own date)."""
+def _served_streams(facts: Facts) -> dict[str, set[str]]:
+    """The streams each point, missing parameter and instrument serves (for tonnes at stake)."""
+    served: dict[str, set[str]] = {p.id: {p.stream} for p in facts.snapshot.measuring_points}
+    served.update({subject: {m.stream} for subject, m in facts.need.missing.items()})
+    for inst in facts.snapshot.instruments:
+        if inst.points:
+            served[inst.id] = {facts.points[ref].stream for ref in inst.points}
+    return served
+
+
+def at_stake(facts: Facts, findings: list[Finding]) -> list[Finding]:
+    """Contract §6.3: a finding about a point, or an instrument linked to points, carries the annual
+    emissions of the streams it serves."""
+    served = _served_streams(facts)
+    emissions = facts.accounting.emissions()
+    for f in findings:
+        streams = served.get(f.subject)
+        if streams:
+            f.tonnes_at_stake = math.fsum(emissions[s] for s in sorted(streams))
+    return findings
+
+
+def assess(
+    snapshot: Snapshot, pack: Pack, as_of: date | None = None, monte_carlo_draws: int | None = None
+) -> Assessment:
+    """Judge ``snapshot`` against ``pack`` at ``as_of`` (default: the snapshot's own date); with
+    ``monte_carlo_draws``, check the plant total's U95 by a JCGM 101 simulation of that many draws."""
     facts = establish(snapshot, pack, as_of or snapshot.as_of)
+    mc = monte_carlo(snapshot, facts.accounting, monte_carlo_draws) if monte_carlo_draws else None
     return Assessment(
         pack=pack,
         as_of=facts.as_of,
@@ -66,5 +99,9 @@ def assess(snapshot: Snapshot, pack: Pack, as_of: date | None = None) -> Assessm
             InstrumentVerdict(i.id, facts.traces[i.id], facts.counted[i.id], facts.accuracy[i.id])
             for i in snapshot.instruments
         ),
-        findings=tuple(run_validators(facts)),
+        findings=tuple(at_stake(facts, run_validators(facts))),
+        not_judged=facts.accounting.not_judged,
+        need=facts.need,
+        accounting=facts.accounting,
+        monte_carlo=mc,
     )

@@ -11,15 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from carbonmeter.core.accounting import Accounting, accounts
 from carbonmeter.core.accuracy import InstrumentAccuracy, RequirementBook, judge_instrument
-from carbonmeter.core.classify import (
-    StreamClass,
-    classify,
-    declared,
-    total_emissions,
-    unorganized_needs_metering,
-)
-from carbonmeter.core.equipping import RowResult, row_of, row_results
+from carbonmeter.core.classify import StreamClass, classify, total_emissions
+from carbonmeter.core.equipping import RowResult, row_results
+from carbonmeter.core.need import Need, theoretical_need
 from carbonmeter.core.snapshot import Calibration, Instrument, MeasuringPoint, Snapshot, SourceStream
 from carbonmeter.core.traceability import Trace, trace
 from carbonmeter.rules.schema import Pack
@@ -49,6 +45,10 @@ class Facts:
     counted: dict[str, bool]
     equipped: dict[str, bool]
     rows: list[RowResult]
+    #: §6.2: the theoretical need (missing parameters, misused defaults, plan-only streams).
+    need: Need
+    #: §6.3: computed emissions, uncertainty, tiers and the advisor.
+    accounting: Accounting
 
 
 def _counted(
@@ -60,10 +60,13 @@ def _counted(
 
 
 def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
-    """Everything the validators need, computed in one pass over the snapshot."""
+    """Everything the validators need, computed in one pass over the snapshot.
+
+    Order matters: traceability and accuracy decide which instruments count; the accounting (computed
+    emissions, uncertainty) reads them; the categories rest on its emissions; the theoretical need rests on
+    the categories.
+    """
     streams = {s.id: s for s in snapshot.source_streams}
-    emissions = declared(snapshot.source_streams)
-    classes = classify(snapshot.source_streams, pack.category_thresholds, emissions)
     points = {p.id: p for p in snapshot.measuring_points}
     instruments = {i.id: i for i in snapshot.instruments}
 
@@ -74,20 +77,6 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
     for inst in snapshot.instruments:
         for ref in inst.points:
             linked[ref].append(inst)
-
-    point_rows: dict[str, str] = {}
-    required: dict[str, str] = {}
-    for p in snapshot.measuring_points:
-        if p.determination != "measured":
-            continue
-        stream = streams[p.stream]
-        cls = classes[p.stream]
-        point_rows[p.id] = row = row_of(p, stream, cls)
-        if stream.emission_mode == "unorganized" and not unorganized_needs_metering(
-            cls, pack.unorganized_threshold
-        ):
-            continue
-        required[p.id] = row
 
     traces = {i.id: trace(records.get(i.id, ()), as_of) for i in snapshot.instruments}
     book = RequirementBook(pack.accuracy_requirements)
@@ -101,7 +90,16 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
     }
     gates = bool(pack.settings.accuracy_affects_equipping.value)
     counted = {i.id: _counted(i, traces[i.id], accuracy[i.id], gates) for i in snapshot.instruments}
-    equipped = {p: any(counted[i.id] for i in linked[p]) for p in required}
+
+    accounting = accounts(snapshot, pack, linked, traces, counted)
+    emissions = accounting.emissions()
+    classes = classify(snapshot.source_streams, pack.category_thresholds, emissions)
+    need = theoretical_need(snapshot, pack, classes)
+    required = need.required
+    equipped = {
+        p: p not in need.missing and p not in need.misused_defaults and any(counted[i.id] for i in linked[p])
+        for p in required
+    }
     rows = row_results(pack.equipping_rows, required, equipped, snapshot.organization.key_emission_unit)
     return Facts(
         snapshot=snapshot,
@@ -115,8 +113,10 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
         instruments=instruments,
         records=dict(records),
         linked=linked,
-        point_rows=point_rows,
+        point_rows=need.point_rows,
         required=required,
+        need=need,
+        accounting=accounting,
         traces=traces,
         accuracy=accuracy,
         counted=counted,

@@ -94,6 +94,14 @@ OPEN_TERMS: Final[dict[str, dict[str, str]]] = {
         "emission_factor": "排放因子",
         "wind_speed": "风速",
         "oxidation_rate": "碳氧化率",
+        "cao_non_carbonate": "非碳酸盐氧化钙含量",
+        "mgo_non_carbonate": "非碳酸盐氧化镁含量",
+        "conversion_fraction": "转化率",
+        "kiln_dust": "窑灰产量",
+        "bypass_dust": "旁路放风粉尘量",
+        "raw_meal": "生料消耗量",
+        "organic_carbon_content": "生料有机碳含量",
+        "fossil_fraction": "化石碳占比",
     },
 }
 
@@ -104,3 +112,8 @@ EXTRA_TERMS: Final[dict[str, tuple[str, dict[str, str]]]] = {
     "co2_basis": ("CO2浓度基准", {"dry": "干基", "wet": "湿基"}),
     "duct_area_m2": ("烟道截面积(m²)", {}),
 }
+
+
+def parameter_name(parameter: str) -> dict[str, str]:
+    """A formula parameter in a message: its Chinese term (``ncv`` → 低位发热量) and its English words."""
+    return {"zh": OPEN_TERMS["parameter"].get(parameter, parameter), "en": parameter.replace("_", " ")}

@@ -11,6 +11,7 @@ from collections import defaultdict
 from carbonmeter.core.assess import Assessment
 from carbonmeter.core.findings import Finding
 from carbonmeter.core.snapshot import Snapshot
+from carbonmeter.core.terms import OPEN_TERMS
 from carbonmeter.reports.table import table
 from carbonmeter.rules.messages import format_number, label_text, render
 
@@ -75,6 +76,131 @@ def _rates(a: Assessment) -> str:
     return table(["表A.1 行", "已配备/应配备", "配备率", "要求", "结论"], rows, right=(1, 2, 3))
 
 
+def label_param(parameter: str) -> str:
+    return OPEN_TERMS["parameter"].get(parameter, parameter)
+
+
+def _significant(x: float) -> str:
+    """A value with four significant digits when small (a mass fraction 0.0080), grouped when large."""
+    return f"{x:.4g}" if abs(x) < 100 else format_number(round(x, 1))
+
+
+def _u_pct(x: float | None) -> str:
+    return "未评定" if x is None else f"{x * 100:.2f}%"
+
+
+def _unit(unit: str) -> str:
+    return "—" if unit in ("", "1", "dimensionless") else unit
+
+
+def _emission_rows(a: Assessment, s: Snapshot) -> list[list[str]]:
+    acc = a.accounting
+    assert acc is not None
+    names = {x.id: x.name for x in s.source_streams}
+    rows = []
+    for c in sorted(a.streams, key=lambda c: -c.emissions_t):
+        st = acc.streams[c.stream]
+        if st.formula is None:
+            continue
+        spec = a.pack.formulas.get(st.formula)
+        rows.append(
+            [
+                c.stream,
+                names[c.stream],
+                spec.title.zh if spec else st.formula,
+                "—" if st.declared_t is None else format_number(round(st.declared_t)),
+                "—" if st.computed_t is None else format_number(round(st.computed_t)),
+                "未评定" if st.u95_t is None else format_number(round(st.u95_t)),
+                _u_pct(None if st.u95_t is None else st.u95_t / c.emissions_t if c.emissions_t else None),
+                "—" if st.activity_u95_percent is None else f"{st.activity_u95_percent:.2f}%",
+                "—" if st.tier is None else str(st.tier),
+            ]
+        )
+    return rows
+
+
+def _budget(a: Assessment) -> list[str]:
+    """The budget of the largest computed stream: which input contributes what, on which instrument."""
+    acc = a.accounting
+    assert acc is not None
+    judged = [c for c in a.streams if (st := acc.streams[c.stream]).evaluation and st.evaluation.budget]
+    if not judged:
+        return []
+    largest = max(judged, key=lambda c: c.emissions_t)
+    ev = acc.streams[largest.stream].evaluation
+    assert ev is not None
+    rows = [
+        [
+            b.point,
+            label_param(b.parameter),
+            _significant(b.value),
+            _unit(b.unit),
+            _u_pct(b.u_rel),
+            b.instrument or "—",
+            b.certificate_no or "—",
+            _pct(b.contribution),
+        ]
+        for b in ev.budget
+    ]
+    head = f"最大碳源流 {largest.stream} 的不确定度预算（各输入量对方差的贡献）："
+    return [
+        head,
+        table(
+            ["计量点", "参数", "年度值", "单位", "相对标准不确定度", "器具", "证书编号", "贡献"],
+            rows,
+            right=(2, 4, 7),
+        ),
+    ]
+
+
+def _advisor(a: Assessment) -> list[str]:
+    acc = a.accounting
+    assert acc is not None
+    if not acc.advisor:
+        return []
+    lines = ["改进建议（按对全厂排放量方差的贡献排序，≥1%，至多10项）："]
+    for n, x in enumerate(acc.advisor, 1):
+        what = "提高测量准确度（升级器具或检测方法）" if x.action == "upgrade" else "由缺省值改为实测"
+        if x.to:
+            what += f"：升至 {x.to}，全厂 U95 可减少 {format_number(round(x.reduction_t or 0))} t"
+        elif x.action == "upgrade":
+            what += "（规则包未给出升级阶梯）"
+        lines.append(
+            f"  {n}. {x.point}（{x.stream} · {label_param(x.parameter)}）贡献 {_pct(x.contribution)}："
+            f"{what}；消除该项不确定度最多可使全厂 U95 减少 {format_number(round(x.max_reduction_t))} t"
+        )
+    return lines
+
+
+def _emissions(a: Assessment, s: Snapshot) -> list[str]:
+    acc = a.accounting
+    if acc is None or not any(st.formula for st in acc.streams.values()):
+        return []
+    lines = [
+        table(
+            ["编号", "名称", "核算公式", "申报(t)", "计算(t)", "U95(t)", "U95(%)", "活动数据U95", "层级"],
+            _emission_rows(a, s),
+            right=(3, 4, 5, 6, 7, 8),
+        )
+    ]
+    total = a.total_emissions_t
+    if acc.total_u95_t is not None:
+        rel = acc.total_u95_t / abs(total) if total else None
+        lines.append(
+            f"全厂净排放量 {format_number(round(total))} tCO2e，扩展不确定度 U95 = "
+            f"{format_number(round(acc.total_u95_t))} t（{_u_pct(rel)}，k = {format_number(acc.k)}）"
+            + ("" if acc.complete else "；部分碳源流的不确定度未评定，未计入（见不予判定）")
+        )
+    if a.monte_carlo is not None:
+        lines.append(
+            f"蒙特卡洛法（JCGM 101，{format_number(a.monte_carlo.draws)} 次抽样）：U95 = "
+            f"{format_number(round(a.monte_carlo.u95_t))} t"
+        )
+    lines += _budget(a)
+    lines += _advisor(a)
+    return lines
+
+
 def _findings(a: Assessment) -> list[str]:
     by_clause: dict[str, list[Finding]] = defaultdict(list)
     for f in a.findings:
@@ -107,8 +233,11 @@ def render_text(a: Assessment, s: Snapshot) -> str:
         "\n".join(_header(a, s)),
         "一、碳源流分类（3.9–3.11）\n" + _streams(a, s),
         "二、碳计量器具配备率（5.2.1，附录A 表A.1）\n" + _rates(a),
-        "三、发现项（按条款）\n" + "\n".join(_findings(a)),
     ]
+    emissions = _emissions(a, s)
+    if emissions:
+        parts.append("三、排放量与不确定度（6.3）\n" + "\n".join(emissions))
+    parts.append(f"{'四' if emissions else '三'}、发现项（按条款）\n" + "\n".join(_findings(a)))
     if any(f.provisional for f in a.findings):
         parts.append(
             f"注：标 {_PROVISIONAL} 的判定依据规则包中的暂定值（来自旧版或二手资料），正式表格发布后须复核。"

@@ -247,6 +247,21 @@ def _resolve(ref: str, relative_to: Path | None = None) -> Path:
     return versions[-1]
 
 
+INDUSTRIES_FILE = PACKS_DIR / "industries.yaml"
+
+
+@cache
+def industry_packs() -> dict[str, str]:
+    """Industry → the pack an organization of that industry is judged by (``packs/industries.yaml``)."""
+    data = yaml.load(INDUSTRIES_FILE.read_bytes(), Loader=_UniqueKeyLoader) or {}
+    return {str(k).strip().lower(): str(v) for k, v in data.items()}
+
+
+def pack_for(industry: str) -> str:
+    """The pack reference for an organization's ``industry``: its industry part, else :data:`DEFAULT_PACK`."""
+    return industry_packs().get(industry.strip().lower(), DEFAULT_PACK)
+
+
 @cache
 def _load_file(path: Path) -> Pack:
     return parse_pack(path.read_bytes(), str(path))

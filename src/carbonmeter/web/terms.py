@@ -79,6 +79,14 @@ PARAMETER_LABELS: Final[dict[str, Promise]] = {
     "emission_factor": _("排放因子"),
     "wind_speed": _("风速"),
     "oxidation_rate": _("碳氧化率"),
+    "cao_non_carbonate": _("非碳酸盐氧化钙含量"),
+    "mgo_non_carbonate": _("非碳酸盐氧化镁含量"),
+    "conversion_fraction": _("转化率"),
+    "kiln_dust": _("窑灰产量"),
+    "bypass_dust": _("旁路放风粉尘量"),
+    "raw_meal": _("生料消耗量"),
+    "organic_carbon_content": _("生料有机碳含量"),
+    "fossil_fraction": _("化石碳占比"),
 }
 
 

@@ -14,7 +14,9 @@ from carbonmeter.core.validators import (
     accuracy,
     classification,
     documents,
+    emissions,
     equipping,
+    need,
     personnel,
     portable,
     register,
@@ -26,6 +28,8 @@ from carbonmeter.core.validators import (
 REGISTRY: tuple[ModuleType, ...] = (
     classification,
     equipping,
+    need,
+    emissions,
     traceability,
     verification_due,
     accuracy,

@@ -12,6 +12,7 @@ from typing import Any
 from carbonmeter.core.facts import Facts
 from carbonmeter.core.findings import Finding
 from carbonmeter.core.snapshot import Calibration
+from carbonmeter.core.terms import parameter_name as parameter_name
 from carbonmeter.rules.schema import Severity
 
 

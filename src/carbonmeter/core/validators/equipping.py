@@ -13,7 +13,7 @@ from typing import Any
 
 from carbonmeter.core.facts import Facts
 from carbonmeter.core.findings import Finding
-from carbonmeter.core.validators.base import because, finding, label
+from carbonmeter.core.validators.base import because, finding, label, parameter_name
 
 CODES = {"EQP-01-A": "nonconformity", "EQP-01-B": "observation"}
 CLAUSE = "5.2.1"
@@ -32,13 +32,25 @@ def _why_not_counted(facts: Facts, instrument_id: str) -> list[dict[str, str]]:
     return reasons
 
 
+def _what(facts: Facts, subject: str) -> tuple[str, Any]:
+    """The stream and the name of a required subject: a planned point, or a formula parameter the plan
+    lacks (``stream:parameter``, contract §6.2)."""
+    missing = facts.need.missing.get(subject)
+    if missing is not None:
+        return missing.stream, parameter_name(missing.parameter)
+    point = facts.points[subject]
+    return point.stream, point.name or point.parameter
+
+
 def check(facts: Facts) -> list[Finding]:
     out = []
     for row in facts.rows:
         code = "EQP-01-B" if row.passed else "EQP-01-A"
         for point_id in row.unequipped_points:
-            point = facts.points[point_id]
-            linked = [i.id for i in facts.linked[point_id]]
+            if point_id in facts.need.misused_defaults:
+                continue  # EQP-02 names it, with the reason
+            stream_id, name = _what(facts, point_id)
+            linked = [i.id for i in facts.linked.get(point_id, ())]
             evidence: dict[str, Any] = {
                 "row": row.row,
                 "rate": row.rate,
@@ -62,8 +74,8 @@ def check(facts: Facts) -> list[Finding]:
                     point_id,
                     {
                         "point": point_id,
-                        "name": point.name or point.parameter,
-                        "stream": facts.streams[point.stream].name or point.stream,
+                        "name": name,
+                        "stream": facts.streams[stream_id].name or stream_id,
                         "row": label("row", row.row),
                         "rate_pct": (row.rate or 0.0) * 100,
                         "required_pct": row.required_rate * 100,
