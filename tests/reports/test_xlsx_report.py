@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from carbonmeter.core.assess import assess
@@ -44,3 +45,28 @@ def test_assessment_workbook(tmp_path: Path) -> None:
     assert by_id["I3"]["准确度结论"] == "不合格"
     summary = dict(wb["评价结论"].iter_rows(min_row=2, values_only=True))
     assert summary["结论"] == "不符合"
+
+
+def test_emissions_sheet_of_the_demo_carries_the_engine_numbers(tmp_path: Path) -> None:
+    demo = Path(__file__).parents[2] / "examples" / "demo-cement-plant.json"
+    snap = parse_json(demo.read_bytes(), demo.name)
+    a = assess(snap, load_pack("cq-part2-cement"))
+    out = tmp_path / "demo.xlsx"
+    write_assessment_xlsx(a, snap, out)
+    assert read_xlsx(out) == snap  # the result sheet is passed over on import
+    rows = list(load_workbook(out, read_only=True)["排放量与不确定度"].iter_rows(values_only=True))
+    assert rows[1][:3] == ("编号", "名称", "核算公式")
+    acc = a.accounting
+    assert acc is not None
+    s05 = next(r for r in rows if r[0] == "S05")
+    assert s05[2] == "熟料煅烧"  # the formula by its pack title, never its id
+    # A cell keeps 15 significant digits.
+    assert s05[4] == pytest.approx(acc.streams["S05"].computed_t, rel=1e-12) and s05[8] == 4
+    assert s05[5] == pytest.approx(acc.streams["S05"].u95_t, rel=1e-12)
+    total = next(r for r in rows if r[0] == "全厂")
+    assert total[4] == pytest.approx(a.total_emissions_t, rel=1e-12)
+    assert total[5] == pytest.approx(acc.total_u95_t, rel=1e-12)
+    budget_rows = [r for r in rows if r[0] == "S05" and r[1] and str(r[1]).startswith("P05.")]
+    assert {r[1] for r in budget_rows} == {b.point for b in acc.streams["S05"].evaluation.budget}  # type: ignore[union-attr]
+    advice = rows[[r[0] for r in rows].index("改进建议") + 2 :]
+    assert [r[1] for r in advice if r[0]] == [x.point for x in acc.advisor]

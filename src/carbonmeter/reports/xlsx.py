@@ -8,6 +8,7 @@ a snapshot (the verdict columns and result sheets are recognised and left out on
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from carbonmeter.core.accounting import Accounting
 from carbonmeter.core.assess import Assessment, InstrumentVerdict
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_xlsx import RESULT_SHEETS, VERDICT_COLUMNS, write_xlsx
@@ -155,6 +157,98 @@ def _register_verdicts(ws: Worksheet, a: Assessment) -> None:
                 cell.fill = _BAD
 
 
+def _block(
+    ws: Worksheet, title: str, headers: list[str], rows: Sequence[Sequence[object]], percent: tuple[int, ...]
+) -> None:
+    """A titled table in a sheet of several; the columns in ``percent`` (0-based) are shown as %."""
+    ws.append([title])
+    ws.cell(ws.max_row, 1).font = _BOLD
+    ws.append(headers)
+    for cell in ws[ws.max_row]:
+        cell.font = _BOLD
+    for row in rows:
+        ws.append(list(row))
+        for col in percent:
+            ws.cell(ws.max_row, col + 1).number_format = "0.00%"
+    ws.append([])
+
+
+def _stream_rows(a: Assessment, s: Snapshot, acc: Accounting) -> list[list[object]]:
+    names = {x.id: x.name for x in s.source_streams}
+    rows: list[list[object]] = []
+    for c in sorted(a.streams, key=lambda c: -c.emissions_t):
+        st = acc.streams[c.stream]
+        if st.formula is None:
+            continue
+        spec = a.pack.formulas.get(st.formula)
+        rows.append(
+            [
+                c.stream,
+                names[c.stream],
+                spec.title.zh if spec else st.formula,
+                st.declared_t,
+                st.computed_t,
+                st.u95_t if st.u95_t is not None else "未评定",
+                st.u95_t / c.emissions_t if st.u95_t is not None and c.emissions_t else None,
+                st.activity_u95_percent / 100 if st.activity_u95_percent is not None else None,
+                st.tier,
+            ]
+        )
+    total, u95 = a.total_emissions_t, acc.total_u95_t
+    rows.append(["全厂", "净排放量", "", None, total, u95, u95 / abs(total) if u95 and total else None])
+    return rows
+
+
+def _emissions(ws: Worksheet, a: Assessment, s: Snapshot) -> None:
+    """排放量与不确定度 (contract §6.3): each stream with its U95 and tier, every budget, the advisor."""
+    acc = a.accounting
+    if acc is None or not any(st.formula for st in acc.streams.values()):
+        ws.append(["本快照的碳源流均未指定核算公式，未计算排放量与不确定度。"])
+        return
+    title = f"碳源流排放量与扩展不确定度（k = {acc.k:g}）"
+    if not acc.complete:
+        title += "；部分碳源流的不确定度未评定，未计入全厂"
+    headers = ["编号", "名称", "核算公式", "申报排放量(t)", "计算排放量(t)", "U95(t)", "U95(%)"]
+    _block(ws, title, [*headers, "活动数据U95(%)", "层级"], _stream_rows(a, s, acc), (6, 7))
+    budget = [
+        [
+            c.stream,
+            b.point,
+            term_name("parameter", b.parameter),
+            b.value,
+            "—" if b.unit == "dimensionless" else b.unit,
+            b.u_rel,
+            b.instrument,
+            b.certificate_no,
+            b.contribution,
+        ]
+        for c in a.streams
+        if (ev := acc.streams[c.stream].evaluation) is not None
+        for b in ev.budget
+    ]
+    headers = ["碳源流", "计量点", "参数", "年度值", "单位", "相对标准不确定度", "器具", "证书编号", "贡献"]
+    _block(ws, "不确定度预算", headers, budget, (5, 8))
+    actions = {"upgrade": "提高测量准确度", "measure": "由缺省值改为实测"}
+    advice = [
+        [
+            n,
+            x.point,
+            x.stream,
+            term_name("parameter", x.parameter),
+            x.contribution,
+            actions[x.action],
+            x.to or "—",
+            x.reduction_t,
+            x.max_reduction_t,
+        ]
+        for n, x in enumerate(acc.advisor, 1)
+    ]
+    headers = ["序号", "计量点", "碳源流", "参数", "贡献", "建议", "目标", "U95可减少(t)", "最多可减少(t)"]
+    _block(ws, "改进建议", headers, advice, (4,))
+    for i, w in enumerate([10, 30, 36, 16, 16, 16, 18, 18, 16]):
+        ws.column_dimensions[get_column_letter(i + 1)].width = w
+
+
 def write_assessment_xlsx(a: Assessment, s: Snapshot, path: Path) -> None:
     """Write the assessment workbook to ``path``."""
     write_xlsx(s, path)
@@ -163,6 +257,7 @@ def write_assessment_xlsx(a: Assessment, s: Snapshot, path: Path) -> None:
         "评价结论": lambda ws: _summary(ws, a, s),
         "配备率": lambda ws: _rates(ws, a),
         "发现项": lambda ws: _findings(ws, a),
+        "排放量与不确定度": lambda ws: _emissions(ws, a, s),
     }
     for index, name in enumerate(RESULT_SHEETS):
         builders[name](wb.create_sheet(name, index))
