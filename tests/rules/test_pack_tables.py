@@ -372,3 +372,31 @@ def test_quant_evaluates_the_cement_formulas_from_the_pack() -> None:
     assert e.emissions_t == pytest.approx(536_851.07, abs=0.005)
     with pytest.raises(ValueError, match="kiln_dust"):
         evaluate(cement.formula("clinker_dust"), {"kiln_dust": Value(1.0, "MWh")})
+
+
+@pytest.mark.parametrize("path", builtin_pack_files(), ids=lambda p: p.parent.parent.name)
+def test_every_formulas_first_units_give_a_mass_of_co2(path: Path) -> None:
+    """The engine skips pint for values in their parameter's first unit (the everyday case): that rests on
+    this test, which checks the first-unit combination of every formula of every built-in pack with pint."""
+    from carbonmeter.quant.formulas import ARITHMETIC, check_dimensions
+
+    pack = load_pack(str(path))
+    for formula_id in pack.formulas:
+        formula = pack.formula(formula_id)
+        if ARITHMETIC[formula_id].evaluate is None:
+            continue
+        check_dimensions(formula, tuple(sorted((p.name, p.units[0]) for p in formula.parameters)))
+
+
+def test_a_mixed_unit_combination_is_still_checked() -> None:
+    from carbonmeter.quant.formulas import FormulaError, Value, evaluate
+
+    formula = load_pack("cq-part1").formula("fuel_ncv_cc")
+    values = {
+        "consumption": Value(100.0, "10^4 Nm^3"),
+        "ncv": Value(25.0, "GJ/t"),  # per tonne, but the gas is a volume
+        "carbon_content": Value(0.015, "tC/GJ"),
+        "oxidation_rate": Value(0.99, "1"),
+    }
+    with pytest.raises(FormulaError):
+        evaluate(formula, values)

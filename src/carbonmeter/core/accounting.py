@@ -196,6 +196,20 @@ class _Context:
         self.point_index = {p.id: n for n, p in enumerate(snapshot.measuring_points)}
         self.problems: list[Problem] = []
         self.not_judged: list[NotJudged] = []
+        self.formulas: dict[str, Formula] = {}
+        # quant (numpy) is imported only for a snapshot with formulas, once per assessment.
+        from carbonmeter.quant.formulas import Value, evaluate
+        from carbonmeter.quant.uncertainty import tier
+
+        self.value_type, self.evaluate, self.tier = Value, evaluate, tier
+        self.tiers = pack.tiers()
+
+    def formula(self, formula_id: str) -> Formula:
+        """The pack's formula, built once per assessment (not once per stream)."""
+        found = self.formulas.get(formula_id)
+        if found is None:
+            found = self.formulas[formula_id] = self.pack.formula(formula_id)
+        return found
 
     def problem(self, point: MeasuringPoint, key: str, message: str) -> None:
         self.problems.append(Problem(f"/measuring_points/{self.point_index[point.id]}/{key}", message))
@@ -233,11 +247,9 @@ def _input(ctx: _Context, point: MeasuringPoint, parameter: str, formula: Formul
     return Input(point.id, parameter, value, unit, u, instrument.id if instrument else None, stand_in)
 
 
-def _value(inp: Input) -> Value:
-    from carbonmeter.quant.formulas import Value
-
+def _value(inp: Input, value_type: type[Value]) -> Value:
     assert inp.value is not None
-    return Value(
+    return value_type(
         inp.value,
         inp.unit,
         inp.uncertainty.u_rel if inp.uncertainty is not None else None,
@@ -268,8 +280,7 @@ def _activity_u95_percent(evaluation: Evaluation, formula: Formula, k: float) ->
 def _stream(
     ctx: _Context, index: int, stream: SourceStream, points: Sequence[MeasuringPoint]
 ) -> StreamAccount:
-    from carbonmeter.quant.formulas import FormulaError, evaluate
-    from carbonmeter.quant.uncertainty import tier
+    from carbonmeter.quant.formulas import FormulaError
 
     declared = stream.annual_emissions_t
     if stream.formula is None:
@@ -282,7 +293,7 @@ def _stream(
             )
         )
         return StreamAccount(stream.id, stream.formula, declared, None)
-    formula = ctx.pack.formula(stream.formula)
+    formula = ctx.formula(stream.formula)
     names = {p.name for p in formula.parameters}
     inputs = [_input(ctx, p, p.parameter, formula) for p in points if p.parameter in names]
     by_param: dict[str, list[Input]] = {}
@@ -301,10 +312,10 @@ def _stream(
                 second, "value", f"{stream.id}: a second value for {param.name!r} (该参数只能有一个年度值)"
             )
             continue
-        values[param.name] = [_value(i) for i in given]
+        values[param.name] = [_value(i, ctx.value_type) for i in given]
     measured = declared if formula.id == "cems" else None
     try:
-        evaluation = evaluate(formula, values, measured)
+        evaluation = ctx.evaluate(formula, values, measured)
     except FormulaError as exc:
         bad = next((p for p in points if p.parameter == exc.parameter and p.value is not None), None)
         if bad is not None:
@@ -334,7 +345,7 @@ def _stream(
         u95_t=evaluation.expanded_t(k),
         u_rel=evaluation.u_rel,
         activity_u95_percent=activity,
-        tier=tier(activity, ctx.pack.tiers()) if stream.method == "calculation" else None,
+        tier=ctx.tier(activity, ctx.tiers) if stream.method == "calculation" else None,
     )
 
 
@@ -368,6 +379,9 @@ def accounts(
 ) -> Accounting:
     """Every stream's accounting and the plant total; :class:`InputProblems` when the input contradicts the
     pack (every problem at once)."""
+    if not any(s.formula for s in snapshot.source_streams):  # a v1 snapshot: its declared figures
+        declared = {s.id: StreamAccount(s.id, None, s.annual_emissions_t, None) for s in snapshot.source_streams}
+        return Accounting(streams=declared, k=coverage_factor(pack), total_u95_t=None, complete=False)
     ctx = _Context(snapshot, pack, linked, traces, counted)
     by_stream: dict[str, list[MeasuringPoint]] = {s.id: [] for s in snapshot.source_streams}
     for p in snapshot.measuring_points:
