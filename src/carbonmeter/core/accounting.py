@@ -380,7 +380,9 @@ def accounts(
     """Every stream's accounting and the plant total; :class:`InputProblems` when the input contradicts the
     pack (every problem at once)."""
     if not any(s.formula for s in snapshot.source_streams):  # a v1 snapshot: its declared figures
-        declared = {s.id: StreamAccount(s.id, None, s.annual_emissions_t, None) for s in snapshot.source_streams}
+        declared = {
+            s.id: StreamAccount(s.id, None, s.annual_emissions_t, None) for s in snapshot.source_streams
+        }
         return Accounting(streams=declared, k=coverage_factor(pack), total_u95_t=None, complete=False)
     ctx = _Context(snapshot, pack, linked, traces, counted)
     by_stream: dict[str, list[MeasuringPoint]] = {s.id: [] for s in snapshot.source_streams}

@@ -25,13 +25,13 @@ from carbonmeter.rules.schema import Pack
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.registry.forms import type_label
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
-from carbonmeter.web.terms import term_label
+from carbonmeter.web.terms import parameter_label, term_label
 
 #: Keys never shown (see the module's docstring).
 HIDDEN: Final = frozenset({"note"})
 #: Keys whose value is an instrument id (or a list of them) / a measuring point id.
 INSTRUMENT_KEYS: Final = frozenset({"instrument", "portable_instruments", "usable"})
-POINT_KEYS: Final = frozenset({"point"})
+POINT_KEYS: Final = frozenset({"point", "planned_points"})
 DATE_KEYS: Final = frozenset({"date", "valid_until", "approved"})
 PERCENT_KEYS: Final = frozenset({"rate", "required_rate", "share"})
 #: Key → catalogue label group of its value (``status.in_use`` …).
@@ -43,7 +43,10 @@ LABEL_GROUPS: Final = {
     "row": "row",
     "tag": "tag",
     "missing": "field",
+    "default_allowed": "category",
 }
+#: Keys whose value is a mass of CO2 in tonnes.
+TONNE_KEYS: Final = frozenset({"emissions_t", "declared_t", "computed_t", "u95_t"})
 #: Key → enumeration of :mod:`carbonmeter.web.terms`.
 TERM_KEYS: Final = {"status": "status", "result": "result"}
 
@@ -119,7 +122,7 @@ class Reader:
             return Part(date.fromisoformat(str(value)).isoformat())
         if key in PERCENT_KEYS and isinstance(value, int | float):
             return Part(text("evidence", "percent", self.lang, value=format_number(value * 100)))
-        if key == "emissions_t" and isinstance(value, int | float):
+        if key in TONNE_KEYS and isinstance(value, int | float):
             return Part(text("evidence", "tonnes_co2", self.lang, value=format_number(value)))
         if key == "horizon_days" and isinstance(value, int | float):
             return Part(text("evidence", "days", self.lang, value=format_number(value)))
@@ -133,6 +136,10 @@ class Reader:
             return Part(type_label(str(value)))
         if key == "purpose":
             return Part(self._purpose(str(value)))
+        if key == "formula":
+            return Part(self._formula(str(value)))
+        if key == "parameter":
+            return Part(parameter_label(str(value)))
         if key == "kind":
             return Part(self._kind(str(value)))
         if isinstance(value, int | float):
@@ -151,6 +158,13 @@ class Reader:
         if req is None:
             return purpose
         return req.title.en if self.lang == "en" else req.title.zh
+
+    def _formula(self, formula: str) -> str:
+        """A formula by its title in the run's pack."""
+        spec = self.pack.formulas.get(formula) if self.pack else None
+        if spec is None:
+            return formula
+        return spec.title.en if self.lang == "en" else spec.title.zh
 
     def _kind(self, kind: str) -> str:
         """A record's kind (检定/校准), or a required document's kind by its title in the run's pack."""
