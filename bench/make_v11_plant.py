@@ -1,9 +1,9 @@
 """A synthetic contract v1.1 plant for the benchmarks: formula streams with values and certificate U.
 
-Deterministic (a fixed seed). Defaults: 5,000 formula streams (fuel by NCV × carbon content, clinker, purchased
-and exported electricity in a fixed mix), their points with annual values (the laboratory's u_rel on most
-factors, a default oxidation rate where the formula allows one), 20,000 instruments (one per measured point
-plus backups) and 60,000 verification/calibration records, a quarter of them stating U with k = 2::
+Deterministic (a fixed seed). Defaults: 5,000 formula streams (fuel by NCV × carbon content, clinker,
+purchased and exported electricity in a fixed mix), their points with annual values (the laboratory's u_rel
+on most factors, a default oxidation rate where the formula allows one), 20,000 instruments (one per
+measured point plus backups) and 60,000 verification/calibration records, a quarter of them stating U with k = 2::
 
     .venv/bin/python bench/make_v11_plant.py bench/out/plant-v11.json [--streams N] [--instruments N] …
 
@@ -27,39 +27,112 @@ AS_OF = date(2026, 1, 15)
 
 def _fuel(rng: random.Random, sid: str) -> tuple[str, list[Json]]:
     return "fuel_ncv_cc", [
-        {"id": f"{sid}.1", "parameter": "consumption", "role": "activity_data", "purpose": "weighing_dynamic",
-         "value": rng.uniform(500, 80_000), "unit": "t"},
-        {"id": f"{sid}.2", "parameter": "ncv", "role": "emission_factor", "purpose": "calorimeter",
-         "value": rng.uniform(18, 28), "unit": "GJ/t", "u_rel": 0.008},
-        {"id": f"{sid}.3", "parameter": "carbon_content", "role": "emission_factor", "purpose": "carbon_analyser",
-         "value": rng.uniform(0.024, 0.028), "unit": "tC/GJ", "u_rel": 0.015},
-        {"id": f"{sid}.4", "parameter": "oxidation_rate", "role": "emission_factor", "determination": "default",
-         "value": 0.98, "unit": "1", "u_rel": 0.01},
-    ]  # fmt: skip
+        {
+            "id": f"{sid}.1",
+            "parameter": "consumption",
+            "role": "activity_data",
+            "purpose": "weighing_dynamic",
+            "value": rng.uniform(500, 80_000),
+            "unit": "t",
+        },
+        {
+            "id": f"{sid}.2",
+            "parameter": "ncv",
+            "role": "emission_factor",
+            "purpose": "calorimeter",
+            "value": rng.uniform(18, 28),
+            "unit": "GJ/t",
+            "u_rel": 0.008,
+        },
+        {
+            "id": f"{sid}.3",
+            "parameter": "carbon_content",
+            "role": "emission_factor",
+            "purpose": "carbon_analyser",
+            "value": rng.uniform(0.024, 0.028),
+            "unit": "tC/GJ",
+            "u_rel": 0.015,
+        },
+        {
+            "id": f"{sid}.4",
+            "parameter": "oxidation_rate",
+            "role": "emission_factor",
+            "determination": "default",
+            "value": 0.98,
+            "unit": "1",
+            "u_rel": 0.01,
+        },
+    ]
 
 
 def _clinker(rng: random.Random, sid: str) -> tuple[str, list[Json]]:
     return "clinker", [
-        {"id": f"{sid}.1", "parameter": "clinker_output", "role": "activity_data", "purpose": "weighing_dynamic",
-         "value": rng.uniform(1e5, 1.5e6), "unit": "t"},
-        {"id": f"{sid}.2", "parameter": "cao_content", "role": "emission_factor", "purpose": "carbon_analyser",
-         "value": rng.uniform(0.62, 0.66), "unit": "1", "u_rel": 0.003},
-        {"id": f"{sid}.3", "parameter": "mgo_content", "role": "emission_factor", "purpose": "carbon_analyser",
-         "value": rng.uniform(0.01, 0.03), "unit": "1", "u_rel": 0.005},
-        {"id": f"{sid}.4", "parameter": "cao_non_carbonate", "role": "emission_factor", "determination": "default",
-         "value": 0.008, "unit": "1", "u_rel": 0.1},
-        {"id": f"{sid}.5", "parameter": "mgo_non_carbonate", "role": "emission_factor", "determination": "default",
-         "value": 0.004, "unit": "1", "u_rel": 0.1},
-    ]  # fmt: skip
+        {
+            "id": f"{sid}.1",
+            "parameter": "clinker_output",
+            "role": "activity_data",
+            "purpose": "weighing_dynamic",
+            "value": rng.uniform(1e5, 1.5e6),
+            "unit": "t",
+        },
+        {
+            "id": f"{sid}.2",
+            "parameter": "cao_content",
+            "role": "emission_factor",
+            "purpose": "carbon_analyser",
+            "value": rng.uniform(0.62, 0.66),
+            "unit": "1",
+            "u_rel": 0.003,
+        },
+        {
+            "id": f"{sid}.3",
+            "parameter": "mgo_content",
+            "role": "emission_factor",
+            "purpose": "carbon_analyser",
+            "value": rng.uniform(0.01, 0.03),
+            "unit": "1",
+            "u_rel": 0.005,
+        },
+        {
+            "id": f"{sid}.4",
+            "parameter": "cao_non_carbonate",
+            "role": "emission_factor",
+            "determination": "default",
+            "value": 0.008,
+            "unit": "1",
+            "u_rel": 0.1,
+        },
+        {
+            "id": f"{sid}.5",
+            "parameter": "mgo_non_carbonate",
+            "role": "emission_factor",
+            "determination": "default",
+            "value": 0.004,
+            "unit": "1",
+            "u_rel": 0.1,
+        },
+    ]
 
 
 def _electricity(rng: random.Random, sid: str) -> tuple[str, list[Json]]:
     return "electricity", [
-        {"id": f"{sid}.1", "parameter": "electricity", "role": "activity_data", "purpose": "electricity_class_II",
-         "value": rng.uniform(1_000, 200_000), "unit": "MWh"},
-        {"id": f"{sid}.2", "parameter": "emission_factor", "role": "emission_factor", "determination": "default",
-         "factor": "grid.national.2023", "u_rel": 0.02},
-    ]  # fmt: skip
+        {
+            "id": f"{sid}.1",
+            "parameter": "electricity",
+            "role": "activity_data",
+            "purpose": "electricity_class_II",
+            "value": rng.uniform(1_000, 200_000),
+            "unit": "MWh",
+        },
+        {
+            "id": f"{sid}.2",
+            "parameter": "emission_factor",
+            "role": "emission_factor",
+            "determination": "default",
+            "factor": "grid.national.2023",
+            "u_rel": 0.02,
+        },
+    ]
 
 
 KINDS = (
@@ -69,7 +142,12 @@ KINDS = (
     ("purchased_electricity", _electricity),
     ("exported_electricity", _electricity),
 )
-CLASSES = {"weighing_dynamic": "0.5", "calorimeter": "0.5", "carbon_analyser": "1.0", "electricity_class_II": "0.5S"}
+CLASSES = {
+    "weighing_dynamic": "0.5",
+    "calorimeter": "0.5",
+    "carbon_analyser": "1.0",
+    "electricity_class_II": "0.5S",
+}
 
 
 def _records(rng: random.Random, iid: str, n: int) -> list[Json]:
@@ -117,11 +195,21 @@ def make_plant(streams: int, instruments: int, calibrations: int, seed: int, for
         p = measured[n % len(measured)]
         iid = f"I{n:05d}"
         insts.append(
-            {"id": iid, "name": f"器具 {iid}", "type": "meter", "model": "M-1", "serial_no": f"SN{n:06d}",
-             "asset_no": f"A{n:06d}", "manufacturer": "厂家", "measuring_range": "0–100", "location": "现场",
-             "accuracy_class": CLASSES[p["purpose"]], "points": [p["id"]],
-             "status": "in_use" if n < len(measured) else rng.choice(["in_use", "standby"])}
-        )  # fmt: skip
+            {
+                "id": iid,
+                "name": f"器具 {iid}",
+                "type": "meter",
+                "model": "M-1",
+                "serial_no": f"SN{n:06d}",
+                "asset_no": f"A{n:06d}",
+                "manufacturer": "厂家",
+                "measuring_range": "0–100",
+                "location": "现场",
+                "accuracy_class": CLASSES[p["purpose"]],
+                "points": [p["id"]],
+                "status": "in_use" if n < len(measured) else rng.choice(["in_use", "standby"]),
+            }
+        )
     per = max(1, calibrations // instruments)
     for inst in insts:
         records += _records(rng, inst["id"], per)
@@ -149,8 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc = make_plant(a.streams, a.instruments, a.calibrations, a.seed, formulas=not a.no_formulas)
     a.output.parent.mkdir(parents=True, exist_ok=True)
     a.output.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    print(f"wrote {a.output}: {len(doc['source_streams'])} streams, {len(doc['measuring_points'])} points, "
-          f"{len(doc['instruments'])} instruments, {len(doc['calibrations'])} records")  # fmt: skip
+    counts = {k: len(doc[k]) for k in ("source_streams", "measuring_points", "instruments", "calibrations")}
+    print(f"wrote {a.output}: {counts}")
     return 0
 
 
