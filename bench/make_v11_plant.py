@@ -3,7 +3,7 @@
 Deterministic (a fixed seed). Defaults: 5,000 formula streams (fuel by NCV × carbon content, clinker,
 purchased and exported electricity in a fixed mix), their points with annual values (the laboratory's u_rel
 on most factors, a default oxidation rate where the formula allows one), 20,000 instruments (one per
-measured point plus backups) and 60,000 verification/calibration records, a quarter of them stating U with k = 2::
+measured point plus backups) and 60,000 verification/calibration records, a quarter stating U, k = 2::
 
     .venv/bin/python bench/make_v11_plant.py bench/out/plant-v11.json [--streams N] [--instruments N] …
 

@@ -101,7 +101,14 @@ FACILITIES: list[tuple[str, str, str]] = [
     ("F1", "1#熟料生产线", "key_facility"),
     ("F2", "2#熟料生产线", "key_facility"),
 ]
-STREAM_FACILITY: dict[str, str] = {"S01": "F1", "S02": "F1", "S05": "F1", "S03": "F2", "S04": "F2", "S06": "F2"}
+STREAM_FACILITY: dict[str, str] = {
+    "S01": "F1",
+    "S02": "F1",
+    "S05": "F1",
+    "S03": "F2",
+    "S04": "F2",
+    "S06": "F2",
+}
 
 FORMULAS: dict[str, str] = {
     **{s: "fuel_ncv_cc" for s in ("S01", "S02", "S03", "S04", "S19")},
