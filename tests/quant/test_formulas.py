@@ -8,6 +8,7 @@ test data here, not the product's).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import GTC
 import pytest
@@ -486,3 +487,47 @@ class TestCement:
         assert e.emissions_t == pytest.approx(5_390.0, abs=1e-6)
         fossil = evaluate(ALT_FUEL, {**values, "fossil_fraction": Value(100.0, "%", 0.1)})
         assert fossil.emissions_t == pytest.approx(5_390.0 / 0.4)  # all-fossil: the fuel_ncv_cc result
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["fuel_ncv_cc", "clinker", "electricity", "carbonate"]),
+    st.lists(
+        st.tuples(
+            st.lists(st.floats(0.001, 1e6), min_size=5, max_size=5),
+            st.lists(st.one_of(st.none(), st.floats(0.0, 0.2)), min_size=5, max_size=5),
+            st.lists(st.sampled_from([None, "I1", "I2"]), min_size=5, max_size=5),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_evaluate_many_equals_evaluate_row_by_row(formula_id: str, rows: list[Any]) -> None:
+    """The batch path the plant uses is the scalar path, line for line."""
+    from carbonmeter.quant.formulas import evaluate_many
+    from carbonmeter.rules.loader import load_pack
+
+    formula = load_pack("cq-part1").formula(formula_id)
+    built = [
+        {
+            p.name: Value(vals[j], p.units[0], us[j], f"P{j}", insts[j], None)
+            for j, p in enumerate(formula.parameters)
+        }
+        for vals, us, insts in rows
+    ]
+    for batch, row in zip(evaluate_many(formula, built), built, strict=True):
+        one = evaluate(formula, row)
+        assert batch.emissions_t == pytest.approx(one.emissions_t, rel=1e-12)
+        if one.u_t is None:
+            assert batch.u_t is None
+        else:
+            assert batch.u_t == pytest.approx(one.u_t, rel=1e-9, abs=1e-12)
+        key = [(b.point, b.parameter, b.u_rel, b.instrument) for b in one.budget]
+        assert sorted(key, key=str) == sorted(
+            [(b.point, b.parameter, b.u_rel, b.instrument) for b in batch.budget], key=str
+        )
+        for b in batch.budget:
+            match = next(x for x in one.budget if x.point == b.point)
+            assert (b.contribution is None) == (match.contribution is None)
+            if b.contribution is not None:
+                assert b.contribution == pytest.approx(match.contribution, rel=1e-9, abs=1e-12)

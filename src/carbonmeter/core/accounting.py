@@ -203,6 +203,7 @@ class _Context:
 
         self.value_type, self.evaluate, self.tier = Value, evaluate, tier
         self.tiers = pack.tiers()
+        self.k = coverage_factor(pack)
 
     def formula(self, formula_id: str) -> Formula:
         """The pack's formula, built once per assessment (not once per stream)."""
@@ -277,11 +278,40 @@ def _activity_u95_percent(evaluation: Evaluation, formula: Formula, k: float) ->
     return 100.0 * k * math.sqrt(math.fsum(s * s for s in sums.values())) / amount
 
 
-def _stream(
-    ctx: _Context, index: int, stream: SourceStream, points: Sequence[MeasuringPoint]
-) -> StreamAccount:
-    from carbonmeter.quant.formulas import FormulaError
+@dataclass(slots=True)
+class _Prepared:
+    """A formula stream between gathering its values and evaluating them."""
 
+    index: int
+    stream: SourceStream
+    formula: Formula
+    points: Sequence[MeasuringPoint]
+    inputs: list[Input]
+    values: dict[str, list[Value]]
+    missing: list[str]
+
+    def simple(self) -> bool:
+        """One value per parameter, each in the parameter's first unit: evaluated in a batch."""
+        if self.missing or self.formula.id == "cems":
+            return False
+        for param in self.formula.parameters:
+            parts = self.values.get(param.name, ())
+            if len(parts) != 1 or parts[0].unit.strip() not in _first_spellings(param.units[0]):
+                return False
+        return True
+
+
+def _first_spellings(unit: str) -> frozenset[str]:
+    return _PURE_NUMBER if unit == "dimensionless" else frozenset({unit})
+
+
+_PURE_NUMBER = frozenset({"1", "dimensionless"})
+
+
+def _prepare(
+    ctx: _Context, index: int, stream: SourceStream, points: Sequence[MeasuringPoint]
+) -> _Prepared | StreamAccount:
+    """A stream's inputs and values, or its account at once where it has no (known) formula."""
     declared = stream.annual_emissions_t
     if stream.formula is None:
         return StreamAccount(stream.id, None, declared, None)
@@ -294,7 +324,7 @@ def _stream(
         )
         return StreamAccount(stream.id, stream.formula, declared, None)
     formula = ctx.formula(stream.formula)
-    names = {p.name for p in formula.parameters}
+    names = formula.by_name
     inputs = [_input(ctx, p, p.parameter, formula) for p in points if p.parameter in names]
     by_param: dict[str, list[Input]] = {}
     for inp in inputs:
@@ -313,39 +343,73 @@ def _stream(
             )
             continue
         values[param.name] = [_value(i, ctx.value_type) for i in given]
-    measured = declared if formula.id == "cems" else None
+    return _Prepared(index, stream, formula, points, inputs, values, missing)
+
+
+def _evaluate_one(ctx: _Context, prep: _Prepared) -> Evaluation | None:
+    """The scalar path (several parts, a unit to convert, a value missing, CEMS); ``None`` on a located
+    problem."""
+    from carbonmeter.quant.formulas import FormulaError
+
+    measured = prep.stream.annual_emissions_t if prep.formula.id == "cems" else None
     try:
-        evaluation = ctx.evaluate(formula, values, measured)
+        return ctx.evaluate(prep.formula, prep.values, measured)
     except FormulaError as exc:
-        bad = next((p for p in points if p.parameter == exc.parameter and p.value is not None), None)
+        bad = next((p for p in prep.points if p.parameter == exc.parameter and p.value is not None), None)
         if bad is not None:
             ctx.problem(bad, "unit", f"{exc.detail} (单位与核算公式参数不符)")
         else:
-            ctx.problems.append(Problem(f"/source_streams/{index}/formula", f"{exc} (核算公式无法计算)"))
-        return StreamAccount(stream.id, stream.formula, declared, None, inputs=tuple(inputs))
-    computed = evaluation.emissions_t if formula.id != "cems" else None
+            where = f"/source_streams/{prep.index}/formula"
+            ctx.problems.append(Problem(where, f"{exc} (核算公式无法计算)"))
+        return None
+
+
+def _evaluate_all(ctx: _Context, prepared: Sequence[_Prepared]) -> dict[str, Evaluation | None]:
+    """Every prepared stream's evaluation: the simple ones in one batch per formula, the others one by one."""
+    from carbonmeter.quant.formulas import evaluate_many
+
+    out: dict[str, Evaluation | None] = {}
+    batches: dict[str, list[_Prepared]] = {}
+    for prep in prepared:
+        if prep.simple():
+            batches.setdefault(prep.formula.id, []).append(prep)
+        else:
+            out[prep.stream.id] = _evaluate_one(ctx, prep)
+    for group in batches.values():
+        rows = [{name: parts[0] for name, parts in prep.values.items()} for prep in group]
+        for prep, evaluation in zip(group, evaluate_many(group[0].formula, rows), strict=True):
+            out[prep.stream.id] = evaluation
+    return out
+
+
+def _finish(ctx: _Context, prep: _Prepared, evaluation: Evaluation | None) -> StreamAccount:
+    stream, declared = prep.stream, prep.stream.annual_emissions_t
+    if evaluation is None:
+        return StreamAccount(stream.id, stream.formula, declared, None, inputs=tuple(prep.inputs))
+    computed = evaluation.emissions_t if prep.formula.id != "cems" else None
     if evaluation.emissions_t is None and declared is None:
         ctx.problems.append(
             Problem(
-                f"/source_streams/{index}/annual_emissions_t",
-                f"{stream.id}: emissions cannot be computed (no value for {', '.join(missing)}) and none are "
-                "declared (核算公式缺少参数值，且未填写年排放量)",
+                f"/source_streams/{prep.index}/annual_emissions_t",
+                f"{stream.id}: emissions cannot be computed (no value for {', '.join(prep.missing)}) "
+                "and none are declared (核算公式缺少参数值，且未填写年排放量)",
             )
         )
-    k = coverage_factor(ctx.pack)
-    activity = _activity_u95_percent(evaluation, formula, k) if stream.method == "calculation" else None
+    k = ctx.k
+    calculation = stream.method == "calculation"
+    activity = _activity_u95_percent(evaluation, prep.formula, k) if calculation else None
     return StreamAccount(
         stream=stream.id,
         formula=stream.formula,
         declared_t=declared,
         computed_t=computed,
         evaluation=evaluation,
-        inputs=tuple(inputs),
-        missing=tuple(missing),
+        inputs=tuple(prep.inputs),
+        missing=tuple(prep.missing),
         u95_t=evaluation.expanded_t(k),
         u_rel=evaluation.u_rel,
         activity_u95_percent=activity,
-        tier=ctx.tier(activity, ctx.tiers) if stream.method == "calculation" else None,
+        tier=ctx.tier(activity, ctx.tiers) if calculation else None,
     )
 
 
@@ -388,9 +452,19 @@ def accounts(
     by_stream: dict[str, list[MeasuringPoint]] = {s.id: [] for s in snapshot.source_streams}
     for p in snapshot.measuring_points:
         by_stream[p.stream].append(p)
-    streams: dict[str, StreamAccount] = {}
+    prepared: list[_Prepared] = []
+    early: dict[str, StreamAccount] = {}
     for index, s in enumerate(snapshot.source_streams):
-        streams[s.id] = account = _stream(ctx, index, s, by_stream[s.id])
+        prep = _prepare(ctx, index, s, by_stream[s.id])
+        if isinstance(prep, StreamAccount):
+            early[s.id] = prep
+        else:
+            prepared.append(prep)
+    evaluations = _evaluate_all(ctx, prepared)
+    finished = {prep.stream.id: _finish(ctx, prep, evaluations[prep.stream.id]) for prep in prepared}
+    streams: dict[str, StreamAccount] = {}
+    for s in snapshot.source_streams:
+        streams[s.id] = account = early.get(s.id) or finished[s.id]
         _not_judged(ctx, account)
     if ctx.problems:
         raise InputProblems(ctx.problems)
