@@ -17,13 +17,18 @@ from carbonmeter.rules.schema import EquippingRow
 _EPS = 1e-9
 
 
-def row_of(point: MeasuringPoint, stream: SourceStream, cls: StreamClass) -> str:
-    """The Table A.1 row a point belongs to (contract §5.2)."""
+def row_for(stream: SourceStream, role: str, cls: StreamClass) -> str:
+    """The Table A.1 row of a quantity of ``role`` on ``stream`` (contract §5.2)."""
     if stream.kind in INDIRECT_KINDS:
         return "indirect.electricity_heat"
     if stream.method == "measurement":
         return f"measurement.{stream.emission_mode}"
-    return f"calculation.{cls.category}.{point.role}"
+    return f"calculation.{cls.category}.{role}"
+
+
+def row_of(point: MeasuringPoint, stream: SourceStream, cls: StreamClass) -> str:
+    """The Table A.1 row a point belongs to (contract §5.2)."""
+    return row_for(stream, point.role, cls)
 
 
 class RowResult(NamedTuple):

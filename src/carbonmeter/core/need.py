@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from carbonmeter.core.classify import StreamClass, unorganized_needs_metering
-from carbonmeter.core.equipping import row_of
-from carbonmeter.core.snapshot import INDIRECT_KINDS, MeasuringPoint, Snapshot, SourceStream
+from carbonmeter.core.equipping import row_for, row_of
+from carbonmeter.core.snapshot import MeasuringPoint, Snapshot, SourceStream
 from carbonmeter.rules.schema import Pack
 
 
@@ -50,14 +50,6 @@ def missing_id(stream: str, parameter: str) -> str:
     return f"{stream}:{parameter}"
 
 
-def _row(stream: SourceStream, role: str, cls: StreamClass) -> str:
-    if stream.kind in INDIRECT_KINDS:
-        return "indirect.electricity_heat"
-    if stream.method == "measurement":
-        return f"measurement.{stream.emission_mode}"
-    return f"calculation.{cls.category}.{role}"
-
-
 def _exempt(stream: SourceStream, cls: StreamClass, pack: Pack) -> bool:
     """§6.4.1: only a measurement stream below the unorganized threshold needs no instruments."""
     return (
@@ -83,12 +75,12 @@ def theoretical_need(snapshot: Snapshot, pack: Pack, classes: Mapping[str, Strea
             param = params.get(p.parameter)
             if p.determination == "measured":
                 need.point_rows[p.id] = row = (
-                    _row(s, param.role, cls) if param is not None else row_of(p, s, cls)
+                    row_for(s, param.role, cls) if param is not None else row_of(p, s, cls)
                 )
                 if not exempt:
                     need.required[p.id] = row
             elif param is not None and cls.category not in param.default_allowed and not exempt:
-                need.required[p.id] = need.misused_defaults[p.id] = _row(s, param.role, cls)
+                need.required[p.id] = need.misused_defaults[p.id] = row_for(s, param.role, cls)
         if spec is None:
             if uses_formulas:
                 need.plan_only.append(s.id)
@@ -98,6 +90,6 @@ def theoretical_need(snapshot: Snapshot, pack: Pack, classes: Mapping[str, Strea
             if name in planned or exempt or cls.category in param.default_allowed:
                 continue  # where a default is allowed, the plan need not list it
             subject = missing_id(s.id, name)
-            need.required[subject] = _row(s, param.role, cls)
+            need.required[subject] = row_for(s, param.role, cls)
             need.missing[subject] = Missing(s.id, name, param.role)
     return need

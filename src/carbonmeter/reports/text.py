@@ -12,6 +12,7 @@ from carbonmeter.core.assess import Assessment
 from carbonmeter.core.findings import Finding
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.core.terms import OPEN_TERMS
+from carbonmeter.reports.emissions import formula_streams
 from carbonmeter.reports.table import table
 from carbonmeter.rules.messages import format_number, label_text, render
 
@@ -94,20 +95,13 @@ def _unit(unit: str) -> str:
 
 
 def _emission_rows(a: Assessment, s: Snapshot) -> list[list[str]]:
-    acc = a.accounting
-    assert acc is not None
-    names = {x.id: x.name for x in s.source_streams}
     rows = []
-    for c in sorted(a.streams, key=lambda c: -c.emissions_t):
-        st = acc.streams[c.stream]
-        if st.formula is None:
-            continue
-        spec = a.pack.formulas.get(st.formula)
+    for c, st, name, formula in formula_streams(a, s):
         rows.append(
             [
                 c.stream,
-                names[c.stream],
-                spec.title.zh if spec else st.formula,
+                name,
+                formula,
                 "—" if st.declared_t is None else format_number(round(st.declared_t)),
                 "—" if st.computed_t is None else format_number(round(st.computed_t)),
                 "未评定" if st.u95_t is None else format_number(round(st.u95_t)),

@@ -22,6 +22,7 @@ from carbonmeter.core.assess import Assessment, InstrumentVerdict
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_xlsx import RESULT_SHEETS, VERDICT_COLUMNS, write_xlsx
 from carbonmeter.io.terms import term_name
+from carbonmeter.reports.emissions import formula_streams
 from carbonmeter.rules.messages import label_text, render
 
 _BOLD = Font(bold=True)
@@ -174,18 +175,13 @@ def _block(
 
 
 def _stream_rows(a: Assessment, s: Snapshot, acc: Accounting) -> list[list[object]]:
-    names = {x.id: x.name for x in s.source_streams}
     rows: list[list[object]] = []
-    for c in sorted(a.streams, key=lambda c: -c.emissions_t):
-        st = acc.streams[c.stream]
-        if st.formula is None:
-            continue
-        spec = a.pack.formulas.get(st.formula)
+    for c, st, name, formula in formula_streams(a, s):
         rows.append(
             [
                 c.stream,
-                names[c.stream],
-                spec.title.zh if spec else st.formula,
+                name,
+                formula,
                 st.declared_t,
                 st.computed_t,
                 st.u95_t if st.u95_t is not None else "未评定",
