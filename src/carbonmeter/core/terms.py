@@ -102,6 +102,7 @@ OPEN_TERMS: Final[dict[str, dict[str, str]]] = {
         "raw_meal": "生料消耗量",
         "organic_carbon_content": "生料有机碳含量",
         "fossil_fraction": "化石碳占比",
+        "sub_metering": "分项计量电量",
     },
 }
 

@@ -87,6 +87,7 @@ PARAMETER_LABELS: Final[dict[str, Promise]] = {
     "raw_meal": _("生料消耗量"),
     "organic_carbon_content": _("生料有机碳含量"),
     "fossil_fraction": _("化石碳占比"),
+    "sub_metering": _("分项计量电量"),
 }
 
 
