@@ -211,3 +211,36 @@ def test_a_cycle_in_the_register_is_shown_not_a_server_error(
     login(client, users["clerk_a"])
     html = client.get(reverse("readings_balance")).content.decode()
     assert 'id="network-error"' in html and "KS-02 → KS-03 → KS-02" in html
+
+
+# --- the API ---------------------------------------------------------------------------------------------
+
+
+def test_api_gives_the_same_judgement_in_the_callers_scope(
+    users: dict[str, Any], org_a: Organization, org_b: Organization
+) -> None:
+    from tests.web.api.conftest import ApiClient, key_for
+
+    load_network(org_a)
+    body = ApiClient(key_for(users["verifier_a"])).get(
+        "/api/readings/balance", organization=org_a.pk, year=2026
+    )
+    assert body.status_code == 200, body.json()
+    data = body.json()
+    assert data["k"] == 2.0 and data["error"] == ""
+    (network,) = data["networks"]
+    assert network["main"]["code"] == "KS-02" and [s["code"] for s in network["subs"]] == ["KS-03", "KS-04"]
+    october = next(m for m in network["months"] if m["month"] == "2026-10-01")
+    assert october["significant"] is True and october["suspect"] == "KS-02"
+    assert october["imbalance"] > october["u95"] > 0
+    assert {s["meter"] for s in october["suspects"]} == {"KS-02", "KS-03", "KS-04"}
+    july = next(m for m in network["months"] if m["month"] == "2026-07-01")
+    assert july["significant"] is None and july["not_judged"] == "no_total"
+    other = ApiClient(key_for(users["admin_b"])).get(
+        "/api/readings/balance", organization=org_a.pk, year=2026
+    )
+    assert other.status_code == 404
+    assert (
+        ApiClient(key_for(users["admin_b"])).get("/api/readings/balance", organization=org_a.pk).status_code
+        == 422
+    )
