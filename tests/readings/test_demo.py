@@ -86,11 +86,11 @@ def test_the_mine_network_is_significant_in_the_demo_month_only_and_names_the_li
     from carbonmeter.readings.demo import NETWORK_FACTORS
 
     rows = demo.files["network.csv"]
-    assert {r["point"] for r in rows} == {"P22.3", "P22.5", "P22.6"}
-    assert [p.code for p in demo.points] == ["P22.5", "P22.6"]
+    assert {r["point"] for r in rows} == {"P22.3", "P22.7", "P22.8"}
+    assert [p.code for p in demo.points] == ["P22.7", "P22.8"]
     assert demo.network == {"KS-04": "KS-02", "KS-03": "KS-02"}
     months: dict[str, dict[tuple[int, int], float]] = {}
-    for point in ("P22.3", "P22.5", "P22.6"):
+    for point in ("P22.3", "P22.7", "P22.8"):
         readings = series(demo, point)
         totals: dict[tuple[int, int], float] = {}
         for (_, a), (ts, b) in itertools.pairwise(readings):
@@ -103,8 +103,8 @@ def test_the_mine_network_is_significant_in_the_demo_month_only_and_names_the_li
         b = judge(
             Meter("KS-02", months["P22.3"][month], u_class_1),
             [
-                Meter("KS-04", months["P22.5"][month], u_05s),
-                Meter("KS-03", months["P22.6"][month], u_class_1),
+                Meter("KS-04", months["P22.7"][month], u_05s),
+                Meter("KS-03", months["P22.8"][month], u_class_1),
             ],
             k=2.0,
         )

@@ -13,8 +13,8 @@ purpose, each situation the data-quality chain must handle in front of a user:
 * a CEMS hour with too few minutes (P25.x, day 12 02:00–03:00 has 40 of 60 minutes) and a lab result out
   of range (a clinker CaO of 165 %) that is quarantined.
 * a **metering network** (计量网络平衡, issue 6.3.1): the mine's 10 kV line meter (KS-02, P22.3) is the
-  main meter of the limestone crusher's meter (KS-04, new point P22.5) and the mine's 0.4 kV total meter
-  (KS-03, new point P22.6), with hourly registers over the demo month and the two months before it; the
+  main meter of the limestone crusher's meter (KS-04, new point P22.7) and the mine's 0.4 kV total meter
+  (KS-03, new point P22.8), with hourly registers over the demo month and the two months before it; the
   two earlier months balance within U95, and in the demo month the line meter reads 3 % high (a wrong CT
   ratio set after maintenance on day 1), a significant imbalance that names KS-02.
 
@@ -278,7 +278,7 @@ def _profiles() -> list[ProfileSpec]:
 #: The mine network (module docstring): main meter, its point, and the sub-meters with their points and mean
 #: loads in kW (the line carries their sum).
 NETWORK_MAIN = ("KS-02", "P22.3")
-NETWORK_SUBS = (("KS-04", "P22.5", 900.0), ("KS-03", "P22.6", 350.0))
+NETWORK_SUBS = (("KS-04", "P22.7", 900.0), ("KS-03", "P22.8", 350.0))
 #: Each meter's reading ÷ the true energy, per month of the network's data (two months before the demo
 #: month, the one before, the demo month): small errors well inside the meters' classes, then the line
 #: meter's 3 % over-reading in the demo month.
@@ -296,21 +296,22 @@ def _month_back(month_start: date, n: int) -> date:
 
 
 def network_points() -> list[PointSpec]:
-    """The sub-meters' points the demo adds to source stream S22 (purchased electricity)."""
+    """The sub-meters' points the demo adds to source stream S22 (purchased electricity): internal sub-metering
+    (分项计量), not parts of the purchased amount, so their parameter is not the formula's ``electricity``."""
     return [
         PointSpec(
-            "P22.5",
+            "P22.7",
             "S22",
             "石灰石破碎机电量（矿山10kV专线分表）",
-            "electricity",
+            "sub_metering",
             "electricity_class_III",
             "KS-04",
         ),
         PointSpec(
-            "P22.6",
+            "P22.8",
             "S22",
             "矿山0.4kV总电量（矿山10kV专线分表）",
-            "electricity",
+            "sub_metering",
             "electricity_class_III",
             "KS-03",
         ),

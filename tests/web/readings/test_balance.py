@@ -137,7 +137,7 @@ def test_demo_network_is_significant_in_october_only_and_names_the_line_meter(or
     (network,) = report.networks
     assert network.main.code == "KS-02" and [s.code for s in network.subs] == ["KS-03", "KS-04"]
     assert network.quantity == "register_electricity" and network.unit == "MWh"
-    assert network.main.points == ("P22.3",) and network.subs[1].points == ("P22.5",)
+    assert network.main.points == ("P22.3",) and network.subs[1].points == ("P22.7",)
     by_month = {m.month.month: m for m in network.months}
     assert [m for m, row in by_month.items() if row.balance.significant] == [10]
     assert by_month[10].suspect is not None and by_month[10].suspect.code == "KS-02"
@@ -147,7 +147,7 @@ def test_demo_network_is_significant_in_october_only_and_names_the_line_meter(or
     # The same numbers by hand from the data ledger's monthly totals and the meters' classes
     book = ledger.year_ledger(org_a, 2026)
     totals = {p.code: p.months[9].total for p in book.points if p.quantity == "register_electricity"}
-    main, crusher, lv = totals["P22.3"], totals["P22.5"], totals["P22.6"]
+    main, crusher, lv = totals["P22.3"], totals["P22.7"], totals["P22.8"]
     assert main is not None and crusher is not None and lv is not None
     october = by_month[10].balance
     assert october.imbalance == pytest.approx(main - (crusher + lv))
