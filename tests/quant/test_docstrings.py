@@ -8,10 +8,12 @@ from types import ModuleType
 
 import pytest
 
-from carbonmeter.quant import formulas, montecarlo, uncertainty, units
+from carbonmeter.quant import balance, formulas, montecarlo, uncertainty, units
+
+MODULES = [units, uncertainty, montecarlo, formulas, balance]
 
 
-@pytest.mark.parametrize("module", [units, uncertainty, montecarlo, formulas], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from datetime import date, datetime
 
@@ -75,3 +76,40 @@ def test_one_lab_value_is_out_of_range(demo) -> None:
     profile = {p.point: p for p in demo.profiles}["P05.2"]
     out = [v for _, v in series(demo, "P05.2") if not profile.min_value <= v <= profile.max_value]
     assert out == [165.0]
+
+
+def test_the_mine_network_is_significant_in_the_demo_month_only_and_names_the_line_meter(demo) -> None:
+    """The network's hourly registers, totalled per month as register deltas (credited to the month of
+    the later reading), judged with each meter's class MPE/√3 (KS-02, KS-03 class 1.0; KS-04 0.5S) and
+    k = 2: the two months before balance within U95, the demo month does not and names KS-02."""
+    from carbonmeter.quant.balance import Meter, judge
+    from carbonmeter.readings.demo import NETWORK_FACTORS
+
+    rows = demo.files["network.csv"]
+    assert {r["point"] for r in rows} == {"P22.3", "P22.7", "P22.8"}
+    assert [p.code for p in demo.points] == ["P22.7", "P22.8"]
+    assert demo.network == {"KS-04": "KS-02", "KS-03": "KS-02"}
+    months: dict[str, dict[tuple[int, int], float]] = {}
+    for point in ("P22.3", "P22.7", "P22.8"):
+        readings = series(demo, point)
+        totals: dict[tuple[int, int], float] = {}
+        for (_, a), (ts, b) in itertools.pairwise(readings):
+            totals[(ts.year, ts.month)] = totals.get((ts.year, ts.month), 0.0) + (b - a) / 1000  # MWh
+        months[point] = totals
+    assert sorted(months["P22.3"]) == [(2026, 8), (2026, 9), (2026, 10)]
+    u_class_1, u_05s = 0.01 / math.sqrt(3), 0.005 / math.sqrt(3)
+    verdicts = {}
+    for month in sorted(months["P22.3"]):
+        b = judge(
+            Meter("KS-02", months["P22.3"][month], u_class_1),
+            [
+                Meter("KS-04", months["P22.7"][month], u_05s),
+                Meter("KS-03", months["P22.8"][month], u_class_1),
+            ],
+            k=2.0,
+        )
+        verdicts[month] = (b.significant, b.suspect)
+        # ~1,250 kW for a month is ~900 MWh on the line
+        assert 800 < months["P22.3"][month] < 1000
+    assert verdicts == {(2026, 8): (False, None), (2026, 9): (False, None), (2026, 10): (True, "KS-02")}
+    assert NETWORK_FACTORS["KS-02"][-1] == 1.03  # the planted fault

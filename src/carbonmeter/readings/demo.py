@@ -12,6 +12,11 @@ purpose, each situation the data-quality chain must handle in front of a user:
   and passes again after repair on day 21, so every reading since its last passed check is flagged;
 * a CEMS hour with too few minutes (P25.x, day 12 02:00–03:00 has 40 of 60 minutes) and a lab result out
   of range (a clinker CaO of 165 %) that is quarantined.
+* a **metering network** (计量网络平衡, issue 6.3.1): the mine's 10 kV line meter (KS-02, P22.3) is the
+  main meter of the limestone crusher's meter (KS-04, new point P22.7) and the mine's 0.4 kV total meter
+  (KS-03, new point P22.8), with hourly registers over the demo month and the two months before it; the
+  two earlier months balance within U95, and in the demo month the line meter reads 3 % high (a wrong CT
+  ratio set after maintenance on day 1), a significant imbalance that names KS-02.
 
 Pure: returns rows and settings; the web shell (``load_demo``) writes them through the one ingest service.
 """
@@ -68,18 +73,34 @@ class CalibrationSpec:
     agency: str
 
 
+@dataclass(frozen=True)
+class PointSpec:
+    """A measuring point the demo adds to the plan (a sub-meter's point), linked to its instrument."""
+
+    code: str
+    stream: str
+    name: str
+    parameter: str
+    purpose: str
+    instrument: str
+
+
 @dataclass
 class DemoReadings:
-    """Everything the demo month consists of; ``files`` maps a file name to its rows (input columns)."""
+    """Everything the demo month consists of; ``files`` maps a file name to its rows (input columns);
+    ``points`` are added to the plan and ``network`` gives instruments their main meter (code → code)."""
 
     month_start: date
     files: dict[str, list[Row]] = field(default_factory=dict)
     profiles: list[ProfileSpec] = field(default_factory=list)
     events: list[EventSpec] = field(default_factory=list)
     calibrations: list[CalibrationSpec] = field(default_factory=list)
+    points: list[PointSpec] = field(default_factory=list)
+    network: dict[str, str] = field(default_factory=dict)
 
 
 QUARTER_HOUR = 900
+HOUR = 3600
 MINUTE = 60
 KWH_MODULUS = 10_000_000.0  # the energy registers show 7 integer digits of kWh
 
@@ -243,11 +264,86 @@ def _profiles() -> list[ProfileSpec]:
         ProfileSpec(
             "P25.5", "pressure", MINUTE, 80.0, 110.0, substitution="mean_adjacent", instrument="XT-09"
         ),
+        *(
+            ProfileSpec(point, "register_electricity", HOUR, 0.0, None, energy, instrument=code)
+            for code, point in (NETWORK_MAIN, *((c, p) for c, p, _ in NETWORK_SUBS))
+        ),
         ProfileSpec("P01.2", "ncv", None, 15.0, 32.0, instrument="HY-01"),
         ProfileSpec("P01.3", "carbon_content", None, 30.0, 90.0, instrument="HY-03"),
         ProfileSpec("P03.3", "carbon_content", None, 30.0, 90.0, instrument="HY-03"),
         ProfileSpec("P05.2", "cao", None, 55.0, 72.0, instrument="HY-05"),
     ]
+
+
+#: The mine network (module docstring): main meter, its point, and the sub-meters with their points and mean
+#: loads in kW (the line carries their sum).
+NETWORK_MAIN = ("KS-02", "P22.3")
+NETWORK_SUBS = (("KS-04", "P22.7", 900.0), ("KS-03", "P22.8", 350.0))
+#: Each meter's reading ÷ the true energy, per month of the network's data (two months before the demo
+#: month, the one before, the demo month): small errors well inside the meters' classes, then the line
+#: meter's 3 % over-reading in the demo month.
+NETWORK_FACTORS: dict[str, tuple[float, float, float]] = {
+    "KS-02": (1.002, 0.998, 1.03),
+    "KS-04": (0.999, 1.001, 1.0),
+    "KS-03": (1.003, 0.997, 1.0),
+}
+NETWORK_MONTHS = 3
+
+
+def _month_back(month_start: date, n: int) -> date:
+    index = month_start.year * 12 + month_start.month - 1 - n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def network_points() -> list[PointSpec]:
+    """The sub-meters' points the demo adds to source stream S22 (purchased electricity): internal sub-metering
+    (分项计量), not parts of the purchased amount, so their parameter is not the formula's ``electricity``."""
+    return [
+        PointSpec(
+            "P22.7",
+            "S22",
+            "石灰石破碎机电量（矿山10kV专线分表）",
+            "sub_metering",
+            "electricity_class_III",
+            "KS-04",
+        ),
+        PointSpec(
+            "P22.8",
+            "S22",
+            "矿山0.4kV总电量（矿山10kV专线分表）",
+            "sub_metering",
+            "electricity_class_III",
+            "KS-03",
+        ),
+    ]
+
+
+def _network_rows(rnd: random.Random, month_start: date) -> list[Row]:
+    """Hourly kWh registers of the mine network over :data:`NETWORK_MONTHS` months ending with the demo
+    month: each sub-meter's true energy follows its load; the line's is their sum; each meter reads its
+    month's factor of the truth."""
+    first = _month_back(month_start, NETWORK_MONTHS - 1)
+    months = [_month_back(month_start, n) for n in range(NETWORK_MONTHS - 1, -1, -1)]
+    slots = [ts for m in months for ts in _slots(m, HOUR)]
+    registers = {"KS-02": 58_310.0, "KS-04": 41_880.0, "KS-03": 16_240.0}
+    points = {NETWORK_MAIN[0]: NETWORK_MAIN[1], **{code: point for code, point, _ in NETWORK_SUBS}}
+    rows: list[Row] = []
+    for ts in slots:
+        index = (ts.year * 12 + ts.month - 1) - (first.year * 12 + first.month - 1)
+        true = {code: kw * _load_shape(ts) * rnd.gauss(1.0, 0.05) for code, _, kw in NETWORK_SUBS}
+        true[NETWORK_MAIN[0]] = sum(true.values())
+        for code, energy in true.items():
+            registers[code] += energy * NETWORK_FACTORS[code][index]
+            rows.append(
+                {
+                    "point": points[code],
+                    "quantity": "register_electricity",
+                    "ts": _fmt(ts),
+                    "value": f"{registers[code]:.1f}",
+                    "unit": "kWh",
+                }
+            )
+    return rows
 
 
 def demo_readings(month_start: date, seed: int = 2025) -> DemoReadings:
@@ -296,6 +392,9 @@ def demo_readings(month_start: date, seed: int = 2025) -> DemoReadings:
         rnd, _slots(month_start, MINUTE), (day(12, 2), day(12, 2) + timedelta(minutes=20))
     )
     out.files["lab.xlsx"] = _lab_rows(rnd, month_start)
+    out.files["network.csv"] = _network_rows(random.Random(seed + 1), month_start)
+    out.points = network_points()
+    out.network = {code: NETWORK_MAIN[0] for code, _, _ in NETWORK_SUBS}
     out.events.append(
         EventSpec(
             "P13.1",

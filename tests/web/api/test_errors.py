@@ -133,6 +133,7 @@ def test_operation_ids_are_the_operations_names() -> None:
         "create_calibration",
         "create_instrument",
         "get_assessment",
+        "get_balance",
         "get_instrument",
         "get_ledger",
         "get_organization",

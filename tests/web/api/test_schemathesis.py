@@ -127,6 +127,7 @@ def test_schema_lists_every_operation() -> None:
         ("GET", "/api/readings/batches"),
         ("GET", "/api/readings/quarantine"),
         ("GET", "/api/readings/ledger"),
+        ("GET", "/api/readings/balance"),
     }
 
 

@@ -342,3 +342,105 @@ def get_ledger(
 def _finite(row: dict[str, Any]) -> dict[str, Any]:
     """NaN is not JSON: a total or availability that is not a number is reported as null."""
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
+
+class SuspectOut(Schema):
+    meter: str = Field(description="instrument code")
+    correction: float = Field(description="correction its reading would need if it alone were wrong")
+    z: float | None = Field(description="that correction in its own standard uncertainties (null: none)")
+    share: float = Field(description="its share of the balance's variance")
+
+
+class BalanceMonthOut(Schema):
+    month: dt.date
+    main_total: float | None
+    sub_total: float | None
+    imbalance: float | None = Field(description="main − Σ sub, in the quantity's canonical unit")
+    u: float | None = Field(description="combined standard uncertainty of the imbalance")
+    u95: float | None = Field(description="expanded uncertainty k·u")
+    significant: bool | None = Field(description="|imbalance| > U95; null when not judged")
+    not_judged: Literal["no_total", "no_uncertainty"] | None
+    missing: list[str] = Field(description="meters without a total or an uncertainty, when not judged")
+    suspect: str | None = Field(description="the most likely faulty meter of a significant imbalance")
+    suspects: list[SuspectOut]
+
+
+class BalanceMeterOut(Schema):
+    code: str
+    name: str
+    points: list[str]
+    u_rel: float | None = Field(description="relative standard uncertainty (fraction), last month judged")
+
+
+class NetworkOut(Schema):
+    main: BalanceMeterOut
+    subs: list[BalanceMeterOut]
+    level: int = Field(description="0 at the top of a tree")
+    quantity: str
+    unit: str
+    months: list[BalanceMonthOut]
+
+
+class BalanceOut(Schema):
+    year: int
+    k: float | None = Field(description="the rule pack's coverage factor (null: none, nothing judged)")
+    error: str = Field(description="why there are no networks: the register's tree has a cycle")
+    networks: list[NetworkOut]
+
+
+@router.get("/readings/balance", response={200: BalanceOut, **READ_ERRORS})
+def get_balance(request: HttpRequest, organization: LedgerOrg, year: Year) -> dict[str, Any]:
+    """计量网络平衡: per main meter (the sub-meters' ``parent``) and quantity, each month of ``year``: main,
+    Σ sub, imbalance, its U95, significance and the most likely faulty meter (as the page shows them)."""
+    from carbonmeter.web.readings.balance import year_balance
+
+    org = visible(caller(request), Organization, organization)
+    report = year_balance(org, year)
+
+    def meter(info: Any, u_rel: dict[str, float | None]) -> dict[str, Any]:
+        return {
+            "code": info.code,
+            "name": info.name,
+            "points": list(info.points),
+            "u_rel": u_rel.get(info.code),
+        }
+
+    return {
+        "year": report.year,
+        "k": report.k,
+        "error": report.error,
+        "networks": [
+            {
+                "main": meter(n.main, n.u_rel),
+                "subs": [meter(s, n.u_rel) for s in n.subs],
+                "level": n.level,
+                "quantity": n.quantity,
+                "unit": n.unit,
+                "months": [
+                    {
+                        "month": m.month,
+                        "main_total": m.balance.main_total,
+                        "sub_total": m.balance.sub_total,
+                        "imbalance": m.balance.imbalance,
+                        "u": m.balance.u,
+                        "u95": m.balance.u95,
+                        "significant": m.balance.significant,
+                        "not_judged": m.balance.not_judged,
+                        "missing": list(m.balance.missing),
+                        "suspect": m.balance.suspect,
+                        "suspects": [
+                            {
+                                "meter": s.id,
+                                "correction": s.correction,
+                                "z": s.z if math.isfinite(s.z) else None,
+                                "share": s.share,
+                            }
+                            for s in m.balance.suspects
+                        ],
+                    }
+                    for m in n.months
+                ],
+            }
+            for n in report.networks
+        ],
+    }

@@ -21,10 +21,12 @@ from carbonmeter.readings.demo import DemoReadings, Row, demo_readings
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.readings.models import CounterEvent, IngestRun, PointProfile
 from carbonmeter.web.readings.services import ingest
-from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
+from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, SourceStream
+from carbonmeter.web.registry.services import set_points
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REASON = "演示数据：一个月的计量数据"
+REASON_NETWORK = "演示数据：矿山10kV专线计量网络（主表与分表）"
 
 
 def previous_month(day: date) -> date:
@@ -64,6 +66,36 @@ def _write_xlsx(path: Path, rows: list[Row]) -> None:
     for row in rows:
         sheet.append([row.get(c, "") for c in columns])
     book.save(path)
+
+
+def _network(org: Organization, demo: DemoReadings) -> None:
+    """The sub-meters' points (added to the plan and linked to their meters) and the main meter of each
+    sub-meter (计量网络), each change with its reason in the history."""
+    for spec in demo.points:
+        point = MeasuringPoint.objects.filter(organization=org, code=spec.code).first()
+        if point is None:
+            point = MeasuringPoint(
+                organization=org,
+                code=spec.code,
+                stream=SourceStream.objects.get(organization=org, code=spec.stream),
+                name=spec.name,
+                role="activity_data",
+                parameter=spec.parameter,
+                purpose=spec.purpose,
+            )
+            point._change_reason = REASON_NETWORK
+            point.save()
+        instrument = Instrument.objects.get(organization=org, code=spec.instrument)
+        linked = set(instrument.points.values_list("pk", flat=True))
+        set_points(instrument, linked | {point.pk}, REASON_NETWORK)
+    for code, main in demo.network.items():
+        instrument = Instrument.objects.get(organization=org, code=code)
+        parent = Instrument.objects.get(organization=org, code=main)
+        if instrument.parent_id != parent.pk:
+            instrument.parent = parent
+            instrument.full_clean()
+            instrument._change_reason = REASON_NETWORK
+            instrument.save()
 
 
 def _profiles(org: Organization, demo: DemoReadings) -> None:
@@ -148,6 +180,7 @@ def load_demo_readings(
 ) -> list[IngestRun]:
     """Profiles, events, the failed calibration and the month's files; returns the ingest runs."""
     demo = demo_readings(month_start)
+    _network(org, demo)
     _profiles(org, demo)
     _point_extras(org)
     _events(org, demo)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 from django.views.generic import RedirectView
 
-from carbonmeter.web.readings import urls_quality, views
+from carbonmeter.web.readings import urls_quality, views, views_balance
 
 urlpatterns: list[URLPattern] = [
     path("readings/", RedirectView.as_view(pattern_name="readings_ledger"), name="readings"),
     path("readings/ledger/", views.ledger, name="readings_ledger"),
     path("readings/ledger/daily/", views.daily, name="readings_daily"),
+    path("readings/balance/", views_balance.network_balance, name="readings_balance"),
     path("readings/ledger/export.xlsx", views.ledger_xlsx, name="readings_ledger_xlsx"),
     path("readings/upload/", views.upload, name="readings_upload"),
     path("readings/runs/<int:pk>/", views.run_detail, name="readings_run"),

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from carbonmeter.quant.balance import cycle
 from carbonmeter.web.base import BaseModel, KeepsExtra
 from carbonmeter.web.terms import term_choices
 from carbonmeter.web.uploads import UploadValidator
@@ -196,6 +198,17 @@ class Instrument(KeepsExtra, OrgOwned):
     interval_months = models.PositiveIntegerField(
         _("检定周期(月)"), null=True, blank=True, db_comment="verification interval in months"
     )
+    #: 上级计量器具: the main meter this one is a sub-meter of, in the metering network (issue 6.3.1). Kept
+    #: with the history like every field; same organization and no cycle (:meth:`clean`).
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sub_meters",
+        verbose_name=_("上级计量器具"),
+        db_comment="main meter of the metering network this instrument is a sub-meter of",
+    )
 
     class Meta:
         verbose_name = _("碳计量器具")
@@ -211,6 +224,31 @@ class Instrument(KeepsExtra, OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        """The main meter belongs to the same organization and the network stays a tree (no meter above
+        itself); the error names the meters of the cycle."""
+        super().clean()
+        if self.parent_id is None:
+            return
+        parent = self.parent
+        if parent is None:
+            return
+        if self.organization_id is not None and parent.organization_id != self.organization_id:
+            raise ValidationError({"parent": _("上级计量器具须属于同一单位。")})
+        if self.pk is not None and parent.pk == self.pk:
+            raise ValidationError({"parent": _("计量器具不能以自身为上级计量器具。")})
+        tree: dict[str, str | None] = dict(
+            Instrument.objects.filter(organization_id=parent.organization_id)
+            .exclude(pk=self.pk)
+            .values_list("code", "parent__code")
+        )
+        tree[self.code] = parent.code
+        loop = cycle(tree, self.code)
+        if loop is not None:
+            raise ValidationError(
+                {"parent": _("上级计量器具形成循环：%(cycle)s") % {"cycle": " → ".join(loop)}}
+            )
 
 
 class InstrumentOwned(BaseModel):

@@ -400,6 +400,9 @@ def _field_changes(inst: Instrument, name: str, old: Any, new: Any) -> list[dict
     label = str(getattr(inst._meta.get_field(name), "verbose_name", name))
     if name == "points":  # the m2m history: link rows ``{"instrument": pk, "measuringpoint": pk}``
         return [{"field": label, "old": _point_codes(old), "new": _point_codes(new)}]
+    if name == "parent":  # 上级计量器具: the stored pk, shown as the instrument's code
+        codes = dict(Instrument.objects.filter(pk__in=[old, new]).values_list("pk", "code"))
+        return [{"field": label, "old": _plain(codes.get(old, old)), "new": _plain(codes.get(new, new))}]
     if isinstance(old, dict | None) and isinstance(new, dict | None) and (old or new):
         before, after = old or {}, new or {}
         return [

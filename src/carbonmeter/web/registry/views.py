@@ -272,6 +272,11 @@ def _instrument_page(
         "standing": page.standing,
         "asset_mismatch": asset is not None and asset != inst.asset_no,
         "scanned_asset": asset,
+        # The metering network (计量网络): the main meter above and the sub-meters below, in the user's scope.
+        "main_meter": scope_for(request.user, Instrument).filter(pk=inst.parent_id).first()
+        if inst.parent_id
+        else None,
+        "sub_meters": scope_for(request.user, Instrument).filter(parent=inst).order_by("code"),
         **forms,
     }
     return render(request, "registry/instrument_detail.html", context)
