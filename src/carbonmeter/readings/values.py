@@ -274,21 +274,19 @@ def _co2_pct(hour: HourLike) -> float:
     raise ValueError("a CEMS hour with a mass has no CO2 concentration")
 
 
-def activity_values(
+def ledger_rows(
     source: Any,
     *,
     org: str,
     year: int,
     profiles: Mapping[str, ActivityProfile],
-    events: Sequence[Mapping[str, Any]] = (),  # counter events, aggregate.EVENT_SCHEMA's columns
+    events: Sequence[Mapping[str, Any]] = (),
     max_wrap_fraction: float | None = None,
-    substituted: Mapping[tuple[str, date], float] | None = None,
-) -> tuple[dict[str, PointValue], list[tuple[str, date]]]:
-    """Annual activity values of ``org``'s points in ``profiles`` from the data ledger on ``source`` (an Ibis
-    backend with the lake as ``readings``, :func:`carbonmeter.readings.engines.duckdb_backend`), and the
-    (point, month) pairs with gaps — those whose substituted amount, given in ``substituted``, enters the
-    value. The one query is ``aggregate.totals(period="month")`` over the year (day sums where the lake has
-    them)."""
+) -> list[dict[str, Any]]:
+    """The data ledger's monthly rows of ``year`` for ``org``'s points in ``profiles``: the one query,
+    ``aggregate.totals(period="month")`` (day sums where the lake has them), run on ``source`` (an Ibis
+    backend with the lake as ``readings``, :func:`carbonmeter.readings.engines.duckdb_backend`). ``events``
+    are counter events with ``aggregate.EVENT_SCHEMA``'s columns."""
     from carbonmeter.readings import aggregate
 
     side = [
@@ -311,16 +309,52 @@ def activity_values(
         events=list(events),
         max_wrap_fraction=max_wrap_fraction,
     )
-    rows = expr.to_pyarrow().to_pylist()
-    months = ledger_months(rows, year=year)
+    rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
+    return rows
+
+
+def point_months(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    year: int,
+    substituted: Mapping[tuple[str, date], float] | None = None,
+) -> dict[str, list[MonthAmount]]:
+    """Each point's months of ``year`` from the ledger rows, with its gap months' substituted amounts."""
     by_point: dict[str, dict[date, float]] = defaultdict(dict)
     for (point, month), amount in (substituted or {}).items():
         by_point[point][month] = amount
-    out = {
-        point: activity_value(
-            point, with_substitution(ms, by_point.get(point, {})), profiles[point], year=year
-        )
+    return {
+        point: with_substitution(ms, by_point.get(point, {}))
+        for point, ms in ledger_months(rows, year=year).items()
+    }
+
+
+def annual_activity(
+    months: Mapping[str, Sequence[MonthAmount]], profiles: Mapping[str, ActivityProfile], *, year: int
+) -> dict[str, PointValue]:
+    """:func:`activity_value` of every point of ``months`` that has a profile."""
+    return {
+        point: activity_value(point, ms, profiles[point], year=year)
         for point, ms in months.items()
         if point in profiles
     }
-    return out, gap_months(rows, year=year)
+
+
+def activity_values(
+    source: Any,
+    *,
+    org: str,
+    year: int,
+    profiles: Mapping[str, ActivityProfile],
+    events: Sequence[Mapping[str, Any]] = (),
+    max_wrap_fraction: float | None = None,
+    substituted: Mapping[tuple[str, date], float] | None = None,
+) -> tuple[dict[str, PointValue], list[tuple[str, date]]]:
+    """Annual activity values of ``org``'s points in ``profiles`` from the data ledger on ``source``
+    (:func:`ledger_rows`), and the (point, month) pairs with gaps — those whose substituted amount, given in
+    ``substituted``, enters the value."""
+    rows = ledger_rows(
+        source, org=org, year=year, profiles=profiles, events=events, max_wrap_fraction=max_wrap_fraction
+    )
+    months = point_months(rows, year=year, substituted=substituted)
+    return annual_activity(months, profiles, year=year), gap_months(rows, year=year)
