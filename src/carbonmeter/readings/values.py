@@ -306,7 +306,7 @@ def ledger_rows(
         start=date(year, 1, 1),
         end=date(year + 1, 1, 1),
         profiles=side,
-        events=list(events),
+        events=list(events) or None,
         max_wrap_fraction=max_wrap_fraction,
     )
     rows: list[dict[str, Any]] = expr.to_pyarrow().to_pylist()
