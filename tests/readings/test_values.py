@@ -24,6 +24,8 @@ from carbonmeter.readings.values import (
     activity_values,
     cems_value,
     factor_value,
+    gap_months,
+    month_slots,
     stream_activity,
     year_span_slots,
 )
@@ -95,6 +97,18 @@ def test_factor_without_activity_is_the_mean_of_monthly_means() -> None:
     assert v.value == pytest.approx(25.0)
     assert v.basis == "unweighted_mean" and v.availability == pytest.approx(3 / 12)
     assert factor_value("P1.2", [], {date(2025, 1, 1): 1.0}, year=2025, unit="%") is None
+
+
+def test_gap_months_are_those_short_of_the_profiles_slots() -> None:
+    rows = [
+        {"point": "P1", "period_start": date(2025, 2, 1), "n": 28 * 96, "total": 1.0},  # complete February
+        {"point": "P1", "period_start": date(2025, 3, 1), "n": 31 * 96 - 1, "total": 1.0},  # one short
+        {"point": "P2", "period_start": date(2025, 3, 1), "n": 1, "total": 1.0},  # no interval: no gap
+        {"point": "P9", "period_start": date(2025, 3, 1), "n": 1, "total": 1.0},  # not profiled
+    ]
+    profiles = {"P1": QUARTER, "P2": ActivityProfile("t", None)}
+    assert gap_months(rows, profiles, year=2025) == [("P1", date(2025, 3, 1))]
+    assert month_slots(date(2025, 2, 1), 900) == 2688
 
 
 def test_stream_activity_sums_points_and_substitution() -> None:

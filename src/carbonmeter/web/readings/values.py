@@ -108,7 +108,7 @@ def point_values(
                 max_wrap_fraction=ledger.max_wrap_fraction(org),
             )
             substituted: dict[tuple[str, dt.date], float] = {}
-            for code, month in core.gap_months(rows, year=year):
+            for code, month in core.gap_months(rows, activity, year=year):
                 profile = by_code[code]
                 if _kind(profile.quantity) != Kind.INTERVAL or profile.substitution in ("", "none"):
                     continue
