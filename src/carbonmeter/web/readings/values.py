@@ -131,8 +131,15 @@ def point_values(
                 setup = setup_of(p.point, p).cems
                 if setup is None or setup.set_points.get("co2_concentration") != code:
                     continue
-                summary = pure.cems_summary(setup, lake_reader, year_span)
-                value = core.cems_value(code, summary.hours, year=year)
+                # Month by month: a year of minute records of five points would be 2.6 M objects at once.
+                hours = [
+                    h
+                    for m in range(1, 13)
+                    for h in pure.cems_summary(
+                        setup, lake_reader, period_span(dt.date(year, m, 1), "month")
+                    ).hours
+                ]
+                value = core.cems_value(code, hours, year=year)
             else:
                 continue
             if value is not None:
