@@ -703,6 +703,12 @@ def _cems(setup: CemsSetup, lake: OrgReader, judged: Span) -> CemsSummary:
     )
 
 
+def cems_summary(setup: CemsSetup, lake: OrgReader, span: Span) -> CemsSummary:
+    """The stack's hours over ``span`` (whole hours; a year for the annual value,
+    :mod:`carbonmeter.readings.values`), as the point-month page computes them for a month."""
+    return _cems(setup, lake, span)
+
+
 def point_month(setup: PointSetup | None, month: dt.date, lake: OrgReader, *, now: dt.datetime) -> PointMonth:
     """Data quality of the point ``setup`` describes (None: it has no data profile) for the Asia/Shanghai
     month starting ``month``, judged up to the day of ``now``, from the organization's lake ``lake``."""

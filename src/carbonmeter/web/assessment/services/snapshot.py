@@ -13,6 +13,7 @@ from typing import Any
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.io.snapshot_schema import convert
 from carbonmeter.web.metrology import models as mm
+from carbonmeter.web.readings.values import with_point_values
 from carbonmeter.web.registry import models as rm
 
 
@@ -77,7 +78,7 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
         "date", "id"
     )
     people = rm.Person.objects.filter(**live).prefetch_related("certificates").order_by("id")
-    return {
+    document = {
         "schema": "carbonmeter.snapshot/1",
         "organization": _drop_blank(
             {
@@ -156,6 +157,8 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
             for d in rm.ManagementDocument.objects.filter(**live).order_by("id")
         ],
     }
+    # The one place metering data enter the snapshot: points with readings in the reporting year.
+    return with_point_values(org, document)
 
 
 def build_snapshot(org: rm.Organization, as_of: date) -> Snapshot:
