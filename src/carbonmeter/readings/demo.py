@@ -296,8 +296,8 @@ def _month_back(month_start: date, n: int) -> date:
 
 
 def network_points() -> list[PointSpec]:
-    """The sub-meters' points the demo adds to source stream S22 (purchased electricity): internal sub-metering
-    (分项计量), not parts of the purchased amount, so their parameter is not the formula's ``electricity``."""
+    """The sub-meters' points the demo adds to source stream S22 (purchased electricity): internal
+    sub-metering (分项计量), not parts of the purchased amount, so not the formula's ``electricity``."""
     return [
         PointSpec(
             "P22.7",

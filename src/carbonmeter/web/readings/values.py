@@ -166,15 +166,16 @@ def _stream_weights(
 
 def with_point_values(org: Organization, document: dict[str, Any]) -> dict[str, Any]:
     """The snapshot ``document`` with ``value``, ``unit``, ``availability`` and ``substituted_share`` of each
-    point that has readings in the document's ``reporting_year`` taken from them (they replace a value typed
-    in: the metering data are what the point determined). Other points are left as they are."""
+    point that has readings in the document's ``reporting_year`` and no annual value of its own taken from
+    them. A value the plant recorded for the point (typed in, imported) is kept: a ledger that holds part of
+    the year (the demo holds one month) must not replace an annual figure by a month's sum."""
     year = document.get("reporting_year")
     if not isinstance(year, int):
         return document
     found = point_values(org, year)
     for point in document.get("measuring_points", []):
         value = found.get(str(point.get("id")))
-        if value is None or value.value < 0:
+        if value is None or value.value < 0 or point.get("value") is not None:
             continue
         point["value"] = value.value
         point["unit"] = value.unit
