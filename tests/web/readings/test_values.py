@@ -54,10 +54,11 @@ def month_of(org: Organization, code: str) -> quality.PointQuality:
 
 def test_demo_points_with_readings_get_values(demo: dict[str, PointValue]) -> None:
     # Every profiled demo point with readings; P25.2–P25.5 are the CO2 point's CEMS set, not values of
-    # their own, and the demo has no P03.2 analyses.
+    # their own, and the demo has no P03.2 analyses. P22.3, P22.7 and P22.8 are the metering network's
+    # meters (three months of registers).
     assert set(demo) == {
         "P01.1", "P02.1", "P03.1", "P04.1", "P05.1", "P13.1", "P22.1", "P22.2",
-        "P01.2", "P01.3", "P03.3", "P05.2", "P25.1",
+        "P01.2", "P01.3", "P03.3", "P05.2", "P25.1", "P22.3", "P22.7", "P22.8",
     }  # fmt: skip
 
 
