@@ -12,11 +12,12 @@ from typing import NamedTuple
 
 from carbonmeter.core.accuracy import InstrumentAccuracy
 from carbonmeter.core.classify import StreamClass
-from carbonmeter.core.equipping import RowResult
+from carbonmeter.core.equipping import FacilityRow, RowResult, facility_results
 from carbonmeter.core.facts import Facts, establish
 from carbonmeter.core.findings import Finding, NotJudged
+from carbonmeter.core.root_cause import attach_root_causes
 from carbonmeter.core.snapshot import Calibration, Snapshot
-from carbonmeter.core.traceability import Trace
+from carbonmeter.core.traceability import Period, Trace
 from carbonmeter.core.validators import REGISTRY
 from carbonmeter.rules.schema import Pack
 
@@ -26,6 +27,8 @@ class InstrumentVerdict(NamedTuple):
     trace: Trace[Calibration]
     counted: bool
     accuracy: InstrumentAccuracy
+    #: §6.4.5: the runs of days of the reporting year it was not traceable (None: not in use at as_of).
+    untraceable_periods: tuple[Period, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Assessment:
     findings: tuple[Finding, ...]
     #: §6.4.3: what the engine could not judge (a requirement not loaded, an input without uncertainty).
     not_judged: tuple[NotJudged, ...] = ()
+    #: §6.4.6: every Table A.1 row restricted to each facility's streams (empty without facilities).
+    by_facility: tuple[FacilityRow, ...] = ()
 
     @property
     def conforms(self) -> bool:
@@ -53,6 +58,19 @@ def run_validators(facts: Facts) -> list[Finding]:
     return findings
 
 
+def _periods(periods: list[Period] | None) -> tuple[Period, ...] | None:
+    return None if periods is None else tuple(periods)
+
+
+def run_not_judged(facts: Facts) -> list[NotJudged]:
+    """What the validators could not judge (contract §6.4.3), in registry order."""
+    items: list[NotJudged] = []
+    for module in REGISTRY:
+        if hasattr(module, "not_judged"):
+            items.extend(module.not_judged(facts))
+    return items
+
+
 def assess(snapshot: Snapshot, pack: Pack, as_of: date | None = None) -> Assessment:
     """Judge ``snapshot`` against ``pack`` at ``as_of`` (default: the snapshot's own date)."""
     facts = establish(snapshot, pack, as_of or snapshot.as_of)
@@ -63,8 +81,26 @@ def assess(snapshot: Snapshot, pack: Pack, as_of: date | None = None) -> Assessm
         streams=tuple(facts.classes[s.id] for s in snapshot.source_streams),
         rows=tuple(facts.rows),
         instruments=tuple(
-            InstrumentVerdict(i.id, facts.traces[i.id], facts.counted[i.id], facts.accuracy[i.id])
+            InstrumentVerdict(
+                i.id,
+                facts.traces[i.id],
+                facts.counted[i.id],
+                facts.accuracy[i.id],
+                _periods(facts.untraceable.get(i.id)),
+            )
             for i in snapshot.instruments
         ),
-        findings=tuple(run_validators(facts)),
+        findings=tuple(attach_root_causes(facts, run_validators(facts))),
+        not_judged=tuple(run_not_judged(facts)),
+        by_facility=tuple(
+            facility_results(
+                [f.id for f in snapshot.facilities],
+                {s.id: s.facility for s in snapshot.source_streams},
+                {p.id: p.stream for p in snapshot.measuring_points},
+                pack.equipping_rows,
+                facts.required,
+                facts.equipped,
+                snapshot.organization.key_emission_unit,
+            )
+        ),
     )

@@ -8,7 +8,7 @@ equipping) keeps each validator a few lines long and the whole assessment linear
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from carbonmeter.core.accuracy import InstrumentAccuracy, RequirementBook, judge_instrument
@@ -21,7 +21,7 @@ from carbonmeter.core.classify import (
 )
 from carbonmeter.core.equipping import RowResult, row_of, row_results
 from carbonmeter.core.snapshot import Calibration, Instrument, MeasuringPoint, Snapshot, SourceStream
-from carbonmeter.core.traceability import Trace, trace
+from carbonmeter.core.traceability import Period, Trace, service_window, trace, untraceable_periods
 from carbonmeter.rules.schema import Pack
 
 
@@ -49,6 +49,8 @@ class Facts:
     counted: dict[str, bool]
     equipped: dict[str, bool]
     rows: list[RowResult]
+    #: §6.4.5: runs of days of the reporting year each in-use instrument was not traceable (None: not in use).
+    untraceable: dict[str, list[Period] | None] = field(default_factory=dict)
 
 
 def _counted(
@@ -83,8 +85,11 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
         stream = streams[p.stream]
         cls = classes[p.stream]
         point_rows[p.id] = row = row_of(p, stream, cls)
-        if stream.emission_mode == "unorganized" and not unorganized_needs_metering(
-            cls, pack.unorganized_threshold
+        # §6.4.1: the unorganized threshold exempts only measurement streams (the seed ties it to 实测法).
+        if (
+            stream.method == "measurement"
+            and stream.emission_mode == "unorganized"
+            and not unorganized_needs_metering(cls, pack.unorganized_threshold)
         ):
             continue
         required[p.id] = row
@@ -122,4 +127,20 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
         counted=counted,
         equipped=equipped,
         rows=rows,
+        untraceable=periods_of(snapshot, records, as_of),
     )
+
+
+def periods_of(
+    snapshot: Snapshot, records: dict[str, list[Calibration]], as_of: date
+) -> dict[str, list[Period] | None]:
+    """Contract §6.4.5: each in-use instrument's untraceable runs of days in its service window."""
+    out: dict[str, list[Period] | None] = {}
+    for inst in snapshot.instruments:
+        if inst.status != "in_use":
+            out[inst.id] = None
+            continue
+        recs = records.get(inst.id, [])
+        window = service_window(snapshot.reporting_year, as_of, inst.in_service_from, recs)
+        out[inst.id] = untraceable_periods(recs, window)
+    return out
