@@ -21,6 +21,7 @@ from carbonmeter.core.traceability import (
     service_window,
     trace,
     traceable_spans,
+    untraceable_in_year,
     untraceable_periods,
 )
 from carbonmeter.reports.document import to_document
@@ -159,6 +160,23 @@ def test_periods_and_traceable_days_partition_the_window(
     for k in range(length + 1):
         day = start + timedelta(days=k)
         assert (day in flagged) == (not trace(records, day).traceable), day
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    histories(max_size=8),
+    st.sampled_from([2024, 2025, 2026]),
+    st.integers(-400, 400),
+    st.none() | st.integers(-800, 400),
+)
+def test_the_fused_year_form_is_window_then_periods(
+    records: list[Calibration], year: int, as_of_offset: int, service_offset: int | None
+) -> None:
+    """What the engine runs per instrument (one pass) equals the two-step specification."""
+    as_of = D(2026, 1, 15) + timedelta(days=as_of_offset)
+    in_service = None if service_offset is None else D(2026, 1, 15) + timedelta(days=service_offset)
+    window = service_window(year, as_of, in_service, records)
+    assert untraceable_in_year(records, year, as_of, in_service) == untraceable_periods(records, window)
 
 
 class TestAssessment:

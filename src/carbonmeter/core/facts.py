@@ -21,7 +21,7 @@ from carbonmeter.core.classify import (
 )
 from carbonmeter.core.equipping import RowResult, row_of, row_results
 from carbonmeter.core.snapshot import Calibration, Instrument, MeasuringPoint, Snapshot, SourceStream
-from carbonmeter.core.traceability import Period, Trace, service_window, trace, untraceable_periods
+from carbonmeter.core.traceability import Period, Trace, trace, untraceable_in_year
 from carbonmeter.rules.schema import Pack
 
 
@@ -140,7 +140,7 @@ def periods_of(
         if inst.status != "in_use":
             out[inst.id] = None
             continue
-        recs = records.get(inst.id, [])
-        window = service_window(snapshot.reporting_year, as_of, inst.in_service_from, recs)
-        out[inst.id] = untraceable_periods(recs, window)
+        out[inst.id] = untraceable_in_year(
+            records.get(inst.id, ()), snapshot.reporting_year, as_of, inst.in_service_from
+        )
     return out

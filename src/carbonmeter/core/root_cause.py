@@ -9,9 +9,6 @@ the instrument and its points together.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
-
 from carbonmeter.core.facts import Facts
 from carbonmeter.core.findings import Finding
 
@@ -24,25 +21,43 @@ def point_root_causes(facts: Facts) -> dict[str, str]:
     untraceable at ``as_of`` (a point with no in-use instrument has none: nothing to repair, a gap to fill).
     """
     out: dict[str, str] = {}
+    traces = facts.traces
     for point_id, linked in facts.linked.items():
-        in_use = [i.id for i in linked if i.status == "in_use"]
-        if in_use and not any(facts.traces[i].traceable for i in in_use):
-            out[point_id] = in_use[0]
+        first: str | None = None
+        for inst in linked:
+            if inst.status != "in_use":
+                continue
+            if traces[inst.id].traceable:
+                first = None
+                break
+            if first is None:
+                first = inst.id
+        if first is not None:
+            out[point_id] = first
     return out
 
 
 def _own_cause(facts: Facts, f: Finding) -> str | None:
+    if not f.code.startswith(_TRACEABILITY):
+        return None
     inst = facts.instruments.get(f.subject)
     if inst is None or inst.status != "in_use" or facts.traces[inst.id].traceable:
         return None
-    return inst.id if f.code.startswith(_TRACEABILITY) else None
+    return inst.id
 
 
-def attach_root_causes(facts: Facts, findings: Iterable[Finding]) -> list[Finding]:
-    """``findings`` with ``root_cause`` filled where §6.4.4 gives one (others returned unchanged)."""
+def attach_root_causes(facts: Facts, findings: list[Finding]) -> list[Finding]:
+    """``findings`` with ``root_cause`` filled where §6.4.4 gives one.
+
+    Set in place: the findings were made by this run's validators and are not yet handed to anyone (copying
+    thousands of them would cost more than the rest of the step).
+    """
     causes = point_root_causes(facts)
-    out: list[Finding] = []
+    points = facts.points
     for f in findings:
-        cause = causes.get(f.subject) if f.subject in facts.points else _own_cause(facts, f)
-        out.append(dataclasses.replace(f, root_cause=cause) if cause and f.root_cause is None else f)
-    return out
+        if f.root_cause is not None:
+            continue
+        cause = causes.get(f.subject) if f.subject in points else _own_cause(facts, f)
+        if cause is not None:
+            f.root_cause = cause
+    return findings

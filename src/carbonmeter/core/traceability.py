@@ -200,6 +200,66 @@ def untraceable_periods(records: Sequence[Dated], window: Period | None) -> list
     return gaps
 
 
+def untraceable_in_year(
+    records: Sequence[Dated], reporting_year: int, as_of: date, in_service_from: date | None
+) -> list[Period]:
+    """:func:`untraceable_periods` over :func:`service_window`, in one pass over the records: the form the
+    engine runs for every instrument of a plant (the two above are its specification, and a test holds the
+    three together)."""
+    first_day = date(reporting_year, 1, 1)
+    last_day = min(date(reporting_year, 12, 31), as_of)
+    fails: list[date] = []
+    passes: list[tuple[date, date]] = []
+    earlier = False
+    first_pass: date | None = None
+    for r in records:
+        on = r.date
+        if on < first_day:
+            earlier = True
+        if r.result == "fail":
+            fails.append(on)
+            continue
+        if first_pass is None or on < first_pass:
+            first_pass = on
+        until = r.valid_until
+        if until is not None and until >= on and until >= first_day and on <= last_day:
+            passes.append((on, until))
+    start = first_day
+    if in_service_from is not None:
+        start = max(first_day, in_service_from)
+    elif not earlier and first_pass is not None:
+        start = max(first_day, first_pass)
+    if start > last_day:
+        return []
+    if fails:
+        fails.sort()
+        n = len(fails)
+        cut = []
+        for on, until in passes:
+            i = bisect.bisect_right(fails, on)
+            if i < n and fails[i] <= until:
+                until = fails[i] - _DAY
+            if until >= on:
+                cut.append((on, until))
+        passes = cut
+    passes.sort()
+    gaps: list[Period] = []
+    cursor = start
+    for on, until in passes:
+        if until < cursor:
+            continue
+        if on > last_day:
+            break
+        if on > cursor:
+            gaps.append(Period(cursor, on - _DAY))
+        cursor = until + _DAY
+        if cursor > last_day:
+            return gaps
+    if cursor <= last_day:
+        gaps.append(Period(cursor, last_day))
+    return gaps
+
+
 # --- the state people read ------------------------------------------------------------------------------
 
 #: The one vocabulary of an instrument's verification state, shown on every page, the label, the plan,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from carbonmeter.core.facts import Facts
 from carbonmeter.core.findings import Finding
-from carbonmeter.core.traceability import Period
 from carbonmeter.core.validators.base import finding, iso, record_evidence
 
 CODES = {
@@ -27,42 +26,38 @@ TAGS = frozenset({"traceability"})
 _SUFFIX = {"never": "A", "expired": "B", "voided": "C"}
 
 
-def _period(p: Period) -> dict[str, str]:
-    return {"from": p.start.isoformat(), "to": p.end.isoformat()}
-
-
-def _period_text(p: Period) -> dict[str, str]:
-    a, b = p.start.isoformat(), p.end.isoformat()
-    return {"zh": a if a == b else f"{a} 至 {b}", "en": a if a == b else f"{a} to {b}"}
-
-
 def period_findings(facts: Facts) -> list[Finding]:
-    """TRC-02: non-empty untraceable periods on an instrument linked to a required point."""
-    out = []
+    """TRC-02: non-empty untraceable periods on an instrument linked to a required point.
+
+    Built once from a template finding (the pack's severity and clause for TRC-02 do not change per
+    instrument): a plant with thousands of gaps must not pay the pack lookups thousands of times.
+    """
+    out: list[Finding] = []
+    untraceable, required = facts.untraceable, facts.required
+    template: Finding | None = None
     for inst in facts.snapshot.instruments:
-        periods = facts.untraceable.get(inst.id)
+        periods = untraceable.get(inst.id)
         if not periods:
             continue
-        required = [p for p in inst.points if p in facts.required]
-        if not required:
+        points = [p for p in inst.points if p in required]
+        if not points:
             continue
+        if template is None:
+            template = finding(facts, "TRC-02", CLAUSE, "nonconformity", "")
+        spans, texts = [], []
+        for p in periods:
+            a, b = p.start.isoformat(), p.end.isoformat()
+            spans.append({"from": a, "to": b})
+            texts.append({"zh": a, "en": a} if a == b else {"zh": f"{a} 至 {b}", "en": f"{a} to {b}"})
         out.append(
-            finding(
-                facts,
-                "TRC-02",
-                CLAUSE,
-                "nonconformity",
-                inst.id,
-                {
-                    "instrument": inst.id,
-                    "name": inst.name,
-                    "periods": [_period_text(p) for p in periods],
-                    "points": required,
-                },
-                {
-                    "untraceable_periods": [_period(p) for p in periods],
-                    "required_points": required,
-                },
+            Finding(
+                code=template.code,
+                clause=template.clause,
+                severity=template.severity,
+                subject=inst.id,
+                params={"instrument": inst.id, "name": inst.name, "periods": texts, "points": points},
+                evidence={"untraceable_periods": spans, "required_points": points},
+                provisional=template.provisional,
             )
         )
     return out
