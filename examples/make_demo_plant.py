@@ -658,7 +658,9 @@ TEMPLATES: dict[str, Template] = {
             Part("体积修正仪", mpe_percent=0.1),
         ),
     ),
-    "ng_boiler_system": Template(  # defect (7): the stated 1.5 hides √(1.5² + 1.0² + 0.5² + 1.0²) ≈ 2.12
+    # defect (7): never verified as a system, so its accuracy is its components' (contract §6.4.2):
+    # √(1.5² + 1.0² + 0.5² + 1.0²) ≈ 2.12
+    "ng_boiler_system": Template(
         "gas_flow_system",
         "LUGB-2303 + XSJ-39流量积算仪",
         "重庆川仪自动化股份有限公司",
@@ -667,7 +669,6 @@ TEMPLATES: dict[str, Template] = {
         24,
         CQJL,
         "CY",
-        accuracy_class="1.5",
         sealed=True,
         components=(
             Part("涡街流量传感器", "1.5"),
@@ -1459,9 +1460,9 @@ DEFECTS: list[tuple[str, str, str]] = [
     ("KS-06", "矿山加油站2#加油机铅封损坏，仍在用", "Fuel dispenser KS-06 is in use with a broken seal"),
     (
         "GY-02",
-        "燃气锅炉天然气流量计量系统标称1.5级，但各组成部分方和根合成约±2.12%，超出天然气2.0级要求",
-        "Gas flow system GY-02 states class 1.5, but its components combine (root-sum-square) to ±2.12 %, "
-        "worse than the class 2.0 natural gas requires",
+        "燃气锅炉天然气流量计量系统未作整体检定、未标称系统等级，各组成部分方和根合成约±2.12%，超出天然气2.0级要求",
+        "Gas flow system GY-02 was never verified as a system and states no class of its own; its components "
+        "combine (root-sum-square) to ±2.12 %, worse than the class 2.0 natural gas requires",
     ),
     (
         "P09.4",

@@ -86,7 +86,15 @@ def test_text_output_is_chinese_summary() -> None:
     r = run("assess", str(MINI), "--format", "text")
     assert r.returncode == 0
     assert "结论：不符合" in r.stdout
-    assert "6.3.7 未经有效溯源的器具不得使用且不计入配备率" in r.stdout
+    assert "6.3.8 铅封、封印保护" in r.stdout
+    # Contract §6.4.4: I4's failed recalibration explains P4's gap; grouped with the clause on each line.
+    group = r.stdout.split("根源：器具 I4（关口电能表）溯源失效（3 项）\n", 1)[1].splitlines()[:3]
+    assert [line.split()[1:3] for line in group] == [
+        ["EQP-01-A", "5.2.1"],
+        ["TRC-01-C", "6.3.7"],
+        ["TRC-02", "6.3.7"],
+    ]
+    assert "四、不予判定" in r.stdout and "计量点 P2（ncv）" in r.stdout.split("四、不予判定", 1)[1]
 
 
 def test_output_file(tmp_path: Path) -> None:

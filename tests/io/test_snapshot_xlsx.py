@@ -474,7 +474,21 @@ def test_an_empty_cell_is_not_given_and_an_empty_row_is_skipped(tmp_path: Path) 
     snapshot = read_xlsx(book(tmp_path / "blank.xlsx", sheets))
     assert len(snapshot.source_streams) == 1
     assert snapshot.source_streams[0].emission_mode == "organized"
-    assert snapshot.source_streams[0].annual_emissions_t == 0.0
+    assert snapshot.source_streams[0].annual_emissions_t == 0.0  # a written 0 is a declared zero
+
+
+def test_a_blank_emissions_cell_is_not_declared(tmp_path: Path) -> None:
+    # Contract v1.1: annual_emissions_t is optional where a formula computes it; a blank cell is "not
+    # declared" (None), never 0 t (which would make the stream de minimis by accident).
+    sheets = minimal()
+    sheets["碳源流"] = [
+        ["编号", "类型", "计量方式", "核算公式", "年排放量(tCO2e)"],
+        ["S1", "燃料燃烧", "计算法", "fuel_ncv_cc", None],
+        ["S2", "燃料燃烧", "计算法", "fuel_ncv_cc", ""],
+        ["S3", "燃料燃烧", "计算法", None, 0],
+    ]
+    snapshot = read_xlsx(book(tmp_path / "blank.xlsx", sheets))
+    assert [s.annual_emissions_t for s in snapshot.source_streams] == [None, None, 0.0]
     assert snapshot.measuring_points[0].operating_value is None
     assert snapshot.measuring_points[0].trade_settlement is False
     assert len(snapshot.instruments) == 1

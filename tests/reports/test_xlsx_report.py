@@ -35,6 +35,16 @@ def test_assessment_workbook(tmp_path: Path) -> None:
     findings = list(wb["发现项"].iter_rows(min_row=2, values_only=True))
     assert len(findings) == len(a.findings)
     assert {row[3] for row in findings} == {f.code for f in a.findings}
+    header = next(wb["发现项"].iter_rows(max_row=1, values_only=True))
+    assert header[5] == "根源器具"
+    # mini.json: I4 failed its recalibration and is P4's only in-use instrument (root cause of both); I3's
+    # accuracy failure is its own problem, not a consequence of its expiry (no root cause).
+    rooted = {(row[3], row[4]): row[5] for row in findings}
+    assert rooted[("TRC-01-C", "I4")] == "I4" and rooted[("EQP-01-A", "P4")] == "I4"
+    assert rooted[("ACC-01", "I3")] is None
+    not_judged = list(wb["不予判定"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[2]) for r in not_judged] == [(n.subject, "准确度", n.code) for n in a.not_judged]
+    assert a.not_judged and all(r[3] and r[4] for r in not_judged)
 
     register = list(wb["碳计量器具"].iter_rows(values_only=True))
     header = list(register[0])

@@ -96,3 +96,22 @@ def test_records_nest_and_lists_of_records_are_tables() -> None:
     assert components.columns == ("type", "maximum permissible error")
     assert components.rows[0][1] == (Part("0.5%"),) and components.rows[1][1] == (Part("—"),)
     assert isinstance(components, Entry) and not components.parts
+
+
+def test_period_and_method_evidence_reads_as_terms() -> None:
+    """TRC-02 (untraceable periods, the required points it serves) and MTH-01 (stream kind, method)."""
+    with translation.override("en"):
+        entries = Reader("en", _links).entries(
+            {
+                "untraceable_periods": [{"from": "2025-11-20", "to": "2025-12-31"}],
+                "required_points": ["P4"],
+                "stream_kind": "purchased_electricity",
+                "method": "measurement",
+            }
+        )
+    periods, points, kind, method = entries
+    assert periods.label == "untraceable periods" and periods.columns == ("from", "to")
+    assert periods.rows == (((Part("2025-11-20"),), (Part("2025-12-31"),)),)
+    assert points.parts == (Part("P4", "/point/P4/"),)
+    assert (kind.label, kind.parts[0].text) == ("source stream kind", "Purchased electricity")
+    assert (method.label, method.parts[0].text) == ("method", "Measurement method")

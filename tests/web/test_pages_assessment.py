@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +190,41 @@ def test_evidence_reads_as_labelled_values_not_json(
     english = client.get(f"/assessments/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     item = _finding_item(english, voided)
     assert "passing record relied on" in item and "valid until" in item and "有效期至" not in item
+
+
+def test_run_page_lists_what_was_not_judged_and_names_root_causes(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Contract §6.4.3–6.4.4: not-judged items in their own section (not findings), and a finding explained
+    by an untraceable instrument names it."""
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    doc = run.document
+    assert doc["not_judged"], "the demo register has points whose requirement the pack does not hold"
+    html = login(client, users["officer_a"]).get(f"/assessments/{run.pk}/").content.decode()
+    section = html.split('id="not-judged"', 1)[1].split("</section>", 1)[0]
+    first = doc["not_judged"][0]
+    assert f'data-subject="{first["subject"]}"' in section and escape(first["reason"]) in section
+    assert "不予判定" in section and "准确度" in section
+    assert not any(f["code"].startswith(("ACC-02", "CAT-")) for f in doc["findings"])
+    findings = html.split('id="findings"', 1)[1].split('id="not-judged"', 1)[0]
+    assert escape(first["reason"]) not in findings
+    rooted = [f for f in doc["findings"] if f["root_cause"]]
+    assert rooted, "the demo register has an expired instrument serving a required point"
+    f = rooted[0]
+    item = findings.split(f'data-code="{f["code"]}" data-subject="{f["subject"]}"', 1)[1].split("</li>", 1)[0]
+    assert f'data-root-cause="{f["root_cause"]}"' in item and "根源器具" in item
+    english = client.get(f"/assessments/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    section_en = english.split('id="not-judged"', 1)[1].split("</section>", 1)[0]
+    assert (
+        "Not judged" in section_en and escape(first["reason_en"]) in section_en and "Accuracy" in section_en
+    )
+
+
+def test_a_run_stored_before_v1_1_reads_without_not_judged(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    run = run_assessment(org_a, timezone.localdate(), users["officer_a"])
+    run.document = {k: v for k, v in run.document.items() if k != "not_judged"}
+    run.save(update_fields=["document"])
+    html = login(client, users["officer_a"]).get(f"/assessments/{run.pk}/").content.decode()
+    assert "无。" in html.split('id="not-judged"', 1)[1].split("</section>", 1)[0]

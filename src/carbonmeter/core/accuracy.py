@@ -9,8 +9,9 @@ Accuracy is stated in four ways and compared only where the comparison means som
 * an absolute MPE with a unit (±3 °C): compared with the same unit, or with a relative MPE where the point
   states its operating value.
 
-A measuring system (sensor + secondary instrument) is judged as a whole: its relative MPE is the root sum of
-squares of its components' (contract §5.7).  Where no honest comparison exists the answer is ``None``
+A measuring system (sensor + secondary instrument) is judged as a whole: by the accuracy it states itself (its
+verification as a system, contract §6.4.2), and only where it states none by the root sum of squares of its
+components' relative MPEs (contract §5.7).  Where no honest comparison exists the answer is ``None``
 ("cannot judge"), never a silent pass.
 """
 
@@ -112,22 +113,41 @@ def combine(components: Sequence[Component]) -> Accuracy | None:
     return mpe(math.sqrt(sum(p * p for p in parts)))
 
 
-def states_accuracy(instrument: Instrument) -> bool:
-    """Whether the register states any accuracy (a class, an MPE, or a class/MPE on every component)."""
-    if instrument.components:
-        return all(c.accuracy_class or c.mpe_percent for c in instrument.components)
+def _states_own(instrument: Instrument) -> bool:
+    """Whether the instrument (or system, verified as a whole) states its own class or MPE."""
     return bool(instrument.accuracy_class or instrument.mpe_percent or instrument.mpe_abs)
 
 
+def states_accuracy(instrument: Instrument) -> bool:
+    """Whether the register states any accuracy (its own class or MPE, or a class/MPE on every component)."""
+    if _states_own(instrument):
+        return True
+    return bool(instrument.components) and all(
+        c.accuracy_class or c.mpe_percent for c in instrument.components
+    )
+
+
 def actual_accuracy(instrument: Instrument) -> Accuracy | None:
-    """What the instrument achieves: the system's combined MPE, else its class, else its MPE."""
-    if instrument.components:
-        return combine(instrument.components)
-    stated = _stated(instrument.accuracy_class, instrument.mpe_percent)
-    if stated is not None:
-        return stated
+    """What the instrument achieves: its own stated class or MPE; for a measuring system that states none,
+    the combination of its components (contract §6.4.2: a system verified as a whole is judged by that
+    verification, its components are combined only where nothing is stated).
+
+    A stated class that cannot be read gives None (the caller reports "cannot judge"), never a fallback to
+    the components: the certificate says something the engine does not understand.
+    """
+    if instrument.accuracy_class or instrument.mpe_percent is not None:
+        return _stated(instrument.accuracy_class, instrument.mpe_percent)
     if instrument.mpe_abs is not None:
         return mpe_abs(instrument.mpe_abs, instrument.mpe_abs_unit)
+    if instrument.components:
+        return combine(instrument.components)
+    return None
+
+
+def combined_components(instrument: Instrument) -> Accuracy | None:
+    """The components' combined accuracy of a system that also states its own (shown for information)."""
+    if instrument.components and _states_own(instrument):
+        return combine(instrument.components)
     return None
 
 
@@ -198,8 +218,9 @@ class InstrumentAccuracy(NamedTuple):
     actual: str | None
     passed: bool | None
     tag: str | None
-    #: The stated class of a measuring system, shown beside the combined value it is judged by.
-    stated: str | None
+    #: A measuring system that states its own accuracy is judged by it (§6.4.2); its components' combined
+    #: accuracy is shown beside it, for information.
+    combined: str | None
     per_point: tuple[PointAccuracy, ...]
 
 
@@ -300,10 +321,11 @@ def judge_instrument(
     if actual is None and states_accuracy(instrument):
         judged = "unreadable"
     per_point = tuple(requirements.judge(judged, pur, val, pid) for pid, pur, val in points)
-    stated = instrument.accuracy_class if instrument.components else None
+    comb = combined_components(instrument)
+    combined = comb.text if comb else None
     actual_text = actual.text if actual else None
     if not per_point:
-        return InstrumentAccuracy(None, actual_text, None, None, stated, per_point)
+        return InstrumentAccuracy(None, actual_text, None, None, combined, per_point)
     deciding = per_point[0]
     if len(per_point) > 1:
         deciding = next(
@@ -311,5 +333,5 @@ def judge_instrument(
             next((p for p in per_point if p.passed is None), deciding),
         )
     return InstrumentAccuracy(
-        deciding.required, actual_text, deciding.passed, deciding.tag, stated, per_point
+        deciding.required, actual_text, deciding.passed, deciding.tag, combined, per_point
     )

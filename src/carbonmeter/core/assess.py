@@ -14,12 +14,13 @@ from typing import NamedTuple
 from carbonmeter.core.accounting import Accounting, MonteCarlo, monte_carlo
 from carbonmeter.core.accuracy import InstrumentAccuracy
 from carbonmeter.core.classify import StreamClass
-from carbonmeter.core.equipping import RowResult
+from carbonmeter.core.equipping import FacilityRow, RowResult, facility_results
 from carbonmeter.core.facts import Facts, establish
 from carbonmeter.core.findings import Finding, NotJudged
 from carbonmeter.core.need import Need
+from carbonmeter.core.root_cause import attach_root_causes
 from carbonmeter.core.snapshot import Calibration, Snapshot
-from carbonmeter.core.traceability import Trace
+from carbonmeter.core.traceability import Period, Trace
 from carbonmeter.core.validators import REGISTRY
 from carbonmeter.rules.schema import Pack
 
@@ -29,6 +30,8 @@ class InstrumentVerdict(NamedTuple):
     trace: Trace[Calibration]
     counted: bool
     accuracy: InstrumentAccuracy
+    #: §6.4.5: the runs of days of the reporting year it was not traceable (None: not in use at as_of).
+    untraceable_periods: tuple[Period, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Assessment:
     need: Need | None = None
     accounting: Accounting | None = None
     monte_carlo: MonteCarlo | None = None
+    #: §6.4.6: every Table A.1 row restricted to each facility's streams (empty without facilities).
+    by_facility: tuple[FacilityRow, ...] = ()
 
     @property
     def conforms(self) -> bool:
@@ -82,6 +87,19 @@ def at_stake(facts: Facts, findings: list[Finding]) -> list[Finding]:
     return findings
 
 
+def _periods(periods: list[Period] | None) -> tuple[Period, ...] | None:
+    return None if periods is None else tuple(periods)
+
+
+def run_not_judged(facts: Facts) -> list[NotJudged]:
+    """What the validators could not judge (contract §6.4.3), in registry order."""
+    items: list[NotJudged] = []
+    for module in REGISTRY:
+        if hasattr(module, "not_judged"):
+            items.extend(module.not_judged(facts))
+    return items
+
+
 def assess(
     snapshot: Snapshot, pack: Pack, as_of: date | None = None, monte_carlo_draws: int | None = None
 ) -> Assessment:
@@ -96,12 +114,30 @@ def assess(
         streams=tuple(facts.classes[s.id] for s in snapshot.source_streams),
         rows=tuple(facts.rows),
         instruments=tuple(
-            InstrumentVerdict(i.id, facts.traces[i.id], facts.counted[i.id], facts.accuracy[i.id])
+            InstrumentVerdict(
+                i.id,
+                facts.traces[i.id],
+                facts.counted[i.id],
+                facts.accuracy[i.id],
+                _periods(facts.untraceable.get(i.id)),
+            )
             for i in snapshot.instruments
         ),
-        findings=tuple(at_stake(facts, run_validators(facts))),
-        not_judged=facts.accounting.not_judged,
+        findings=tuple(at_stake(facts, attach_root_causes(facts, run_validators(facts)))),
+        not_judged=(*run_not_judged(facts), *facts.accounting.not_judged),
         need=facts.need,
         accounting=facts.accounting,
         monte_carlo=mc,
+        by_facility=tuple(
+            facility_results(
+                [f.id for f in snapshot.facilities],
+                {s.id: s.facility for s in snapshot.source_streams},
+                {p.id: p.stream for p in snapshot.measuring_points}
+                | {subject: m.stream for subject, m in facts.need.missing.items()},
+                pack.equipping_rows,
+                facts.required,
+                facts.equipped,
+                snapshot.organization.key_emission_unit,
+            )
+        ),
     )

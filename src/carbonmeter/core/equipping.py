@@ -8,6 +8,7 @@ accurate enough.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from carbonmeter.core.classify import StreamClass
@@ -76,3 +77,31 @@ def row_results(
         unequipped = tuple(p for p in members if not equipped[p])
         results.append(RowResult(r.row, len(members), len(members) - len(unequipped), rate, tag, unequipped))
     return results
+
+
+class FacilityRow(NamedTuple):
+    """One row of Table A.1 restricted to one facility's streams (contract §6.4.6)."""
+
+    facility: str
+    result: RowResult
+
+
+def facility_results(
+    facilities: Sequence[str],
+    stream_facility: Mapping[str, str | None],
+    point_streams: Mapping[str, str],
+    rows: tuple[EquippingRow, ...],
+    required: dict[str, str],
+    equipped: dict[str, bool],
+    key_emission_unit: bool,
+) -> list[FacilityRow]:
+    """Every row of Table A.1 for each facility, counting only the required points of its streams.
+
+    Categories stay plant-level (a point keeps the row it has for the plant): a facility is judged on its
+    share of the plant's plan, not re-classified as if it were a plant of its own.
+    """
+    out: list[FacilityRow] = []
+    for fac in facilities:
+        mine = {p: row for p, row in required.items() if stream_facility.get(point_streams[p]) == fac}
+        out.extend(FacilityRow(fac, r) for r in row_results(rows, mine, equipped, key_emission_unit))
+    return out

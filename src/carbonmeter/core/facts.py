@@ -8,7 +8,7 @@ equipping) keeps each validator a few lines long and the whole assessment linear
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from carbonmeter.core.accounting import Accounting, accounts
@@ -17,7 +17,7 @@ from carbonmeter.core.classify import StreamClass, classify, total_emissions
 from carbonmeter.core.equipping import RowResult, row_results
 from carbonmeter.core.need import Need, theoretical_need
 from carbonmeter.core.snapshot import Calibration, Instrument, MeasuringPoint, Snapshot, SourceStream
-from carbonmeter.core.traceability import Trace, trace
+from carbonmeter.core.traceability import Period, Trace, trace, untraceable_in_year
 from carbonmeter.rules.schema import Pack
 
 
@@ -49,6 +49,8 @@ class Facts:
     need: Need
     #: §6.3: computed emissions, uncertainty, tiers and the advisor.
     accounting: Accounting
+    #: §6.4.5: runs of days of the reporting year each in-use instrument was not traceable (None: not in use).
+    untraceable: dict[str, list[Period] | None] = field(default_factory=dict)
 
 
 def _counted(
@@ -122,4 +124,20 @@ def establish(snapshot: Snapshot, pack: Pack, as_of: date) -> Facts:
         counted=counted,
         equipped=equipped,
         rows=rows,
+        untraceable=periods_of(snapshot, records, as_of),
     )
+
+
+def periods_of(
+    snapshot: Snapshot, records: dict[str, list[Calibration]], as_of: date
+) -> dict[str, list[Period] | None]:
+    """Contract §6.4.5: each in-use instrument's untraceable runs of days in its service window."""
+    out: dict[str, list[Period] | None] = {}
+    for inst in snapshot.instruments:
+        if inst.status != "in_use":
+            out[inst.id] = None
+            continue
+        out[inst.id] = untraceable_in_year(
+            records.get(inst.id, ()), snapshot.reporting_year, as_of, inst.in_service_from
+        )
+    return out

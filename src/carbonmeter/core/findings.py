@@ -14,7 +14,8 @@ from carbonmeter.rules.schema import Severity
 
 @dataclass(slots=True)
 class Finding:
-    """Treated as immutable once a validator returns it (not frozen: frozen dataclasses are slow to build)."""
+    """Treated as immutable once ``assess`` returns it (not frozen: frozen dataclasses are slow to build, and
+    ``assess`` fills ``root_cause`` in place after the validators, see ``core/root_cause.py``)."""
 
     code: str
     clause: str

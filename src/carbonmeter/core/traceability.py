@@ -15,6 +15,7 @@ readings validity gate (:func:`trace_day`, the same rule judged with hindsight).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 from datetime import date
@@ -103,6 +104,160 @@ def valid_until_from_interval(on: date, months: int) -> date:
     year, month = on.year + index // 12, index % 12 + 1
     last_day = (date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
     return date(year, month, min(on.day, last_day)) - dt.timedelta(days=1)
+
+
+# --- over a period: the runs of days an instrument was not traceable (contract §6.4.5) ---------------------
+
+
+class Period(NamedTuple):
+    """A run of days, both ends inclusive."""
+
+    start: date
+    end: date
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def traceable_spans(records: Sequence[Dated]) -> list[Period]:
+    """The days on which :func:`trace` finds the instrument traceable, as sorted, disjoint, non-adjacent runs.
+
+    Traceable on day d ⇔ some pass p has ``p.date ≤ d ≤ p.valid_until`` and no failure is dated in
+    ``(p.date, d]``: :func:`trace` asks this of the newest covering pass, whose window ``(p.date, d]`` is the
+    shortest, so "some" and "the newest" agree.  Each pass therefore covers ``[p.date, min(valid_until,
+    first failure after p.date − 1 day)]``, and the union of those is the answer.  A day's verdict uses only
+    records dated on or before it, so the spans
+    need no ``as_of``.  O(n log n) in the records, whatever the length of the period.
+    """
+    fails: list[date] = []
+    passes: list[tuple[date, date]] = []
+    for r in records:
+        if r.result == "fail":
+            fails.append(r.date)
+        elif r.valid_until is not None and r.valid_until >= r.date:
+            passes.append((r.date, r.valid_until))
+    if fails:
+        fails.sort()
+        cut = []
+        for start, end in passes:
+            i = bisect.bisect_right(fails, start)
+            if i < len(fails) and fails[i] <= end:
+                end = fails[i] - _DAY
+            if end >= start:
+                cut.append((start, end))
+        passes = cut
+    passes.sort()
+    merged: list[Period] = []
+    for start, end in passes:
+        if merged and start <= merged[-1].end + _DAY:
+            if end > merged[-1].end:
+                merged[-1] = Period(merged[-1].start, end)
+        else:
+            merged.append(Period(start, end))
+    return merged
+
+
+def service_window(
+    reporting_year: int, as_of: date, in_service_from: date | None, records: Sequence[Dated]
+) -> Period | None:
+    """The days of the reporting year an instrument is judged on (contract §6.4.5), or None when none.
+
+    ``[max(1 January, in service from), min(31 December, as_of)]``.  Without ``in_service_from``: an
+    instrument with a record dated before the reporting year was in service all year; one without is taken
+    to have entered service on its first passing record (new instruments are verified before use, 6.3.9);
+    one never passed is judged on the whole year (nothing vouches for any day of it).
+    """
+    first_day, last_day = date(reporting_year, 1, 1), min(date(reporting_year, 12, 31), as_of)
+    start = first_day
+    if in_service_from is not None:
+        start = max(first_day, in_service_from)
+    elif not any(r.date < first_day for r in records):
+        passes = [r.date for r in records if r.result == "pass"]
+        if passes:
+            start = max(first_day, min(passes))
+    return Period(start, last_day) if start <= last_day else None
+
+
+def untraceable_periods(records: Sequence[Dated], window: Period | None) -> list[Period]:
+    """The runs of days in ``window`` on which the instrument was not traceable (the window minus
+    :func:`traceable_spans`), in order."""
+    if window is None:
+        return []
+    gaps: list[Period] = []
+    cursor = window.start
+    for span in traceable_spans(records):
+        if span.end < cursor:
+            continue
+        if span.start > window.end:
+            break
+        if span.start > cursor:
+            gaps.append(Period(cursor, span.start - _DAY))
+        cursor = span.end + _DAY
+        if cursor > window.end:
+            return gaps
+    if cursor <= window.end:
+        gaps.append(Period(cursor, window.end))
+    return gaps
+
+
+def untraceable_in_year(
+    records: Sequence[Dated], reporting_year: int, as_of: date, in_service_from: date | None
+) -> list[Period]:
+    """:func:`untraceable_periods` over :func:`service_window`, in one pass over the records: the form the
+    engine runs for every instrument of a plant (the two above are its specification, and a test holds the
+    three together)."""
+    first_day = date(reporting_year, 1, 1)
+    last_day = min(date(reporting_year, 12, 31), as_of)
+    fails: list[date] = []
+    passes: list[tuple[date, date]] = []
+    earlier = False
+    first_pass: date | None = None
+    for r in records:
+        on = r.date
+        if on < first_day:
+            earlier = True
+        if r.result == "fail":
+            fails.append(on)
+            continue
+        if first_pass is None or on < first_pass:
+            first_pass = on
+        until = r.valid_until
+        if until is not None and until >= on and until >= first_day and on <= last_day:
+            passes.append((on, until))
+    start = first_day
+    if in_service_from is not None:
+        start = max(first_day, in_service_from)
+    elif not earlier and first_pass is not None:
+        start = max(first_day, first_pass)
+    if start > last_day:
+        return []
+    if fails:
+        fails.sort()
+        n = len(fails)
+        cut = []
+        for on, until in passes:
+            i = bisect.bisect_right(fails, on)
+            if i < n and fails[i] <= until:
+                until = fails[i] - _DAY
+            if until >= on:
+                cut.append((on, until))
+        passes = cut
+    passes.sort()
+    gaps: list[Period] = []
+    cursor = start
+    for on, until in passes:
+        if until < cursor:
+            continue
+        if on > last_day:
+            break
+        if on > cursor:
+            gaps.append(Period(cursor, on - _DAY))
+        cursor = until + _DAY
+        if cursor > last_day:
+            return gaps
+    if cursor <= last_day:
+        gaps.append(Period(cursor, last_day))
+    return gaps
 
 
 # --- the state people read ------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ VERDICT_COLUMNS: Final[tuple[str, ...]] = (
 )
 #: Sheets the assessment workbook puts before the snapshot's own: results, never input, so the reader passes
 #: them over and the assessment workbook re-imports as the snapshot it was made from.
-RESULT_SHEETS: Final[tuple[str, ...]] = ("评价结论", "配备率", "发现项", "排放量与不确定度")
+RESULT_SHEETS: Final[tuple[str, ...]] = ("评价结论", "配备率", "发现项", "不予判定", "排放量与不确定度")
 #: The register's first column: the row number of Table B.1, written 1..n and ignored on read.
 ROW_NUMBER_HEADER: Final = "序号"
 IGNORED_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"碳计量器具": (ROW_NUMBER_HEADER, *VERDICT_COLUMNS)}

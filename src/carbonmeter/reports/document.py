@@ -33,10 +33,13 @@ def _instrument(v: InstrumentVerdict) -> dict[str, Any]:
             "actual": acc.actual,
             "pass": acc.passed,
             "basis": acc.tag,
-            **({"stated": acc.stated} if acc.stated else {}),
+            **({"combined": acc.combined} if acc.combined else {}),
         },
         "trace": v.trace.reason,
         "valid_until": rec.valid_until.isoformat() if rec and rec.valid_until else None,
+        "untraceable_periods": None
+        if v.untraceable_periods is None
+        else [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in v.untraceable_periods],
     }
 
 
@@ -91,6 +94,18 @@ def to_document(a: Assessment) -> dict[str, Any]:
                 "basis": r.tag,
             }
             for r in a.rows
+        ],
+        "equipping_by_facility": [
+            {
+                "facility": fr.facility,
+                "row": fr.result.row,
+                "required": fr.result.required,
+                "equipped": fr.result.equipped,
+                "rate": fr.result.rate,
+                "required_rate": fr.result.required_rate,
+                "pass": fr.result.passed,
+            }
+            for fr in a.by_facility
         ],
         "instruments": [_instrument(v) for v in a.instruments],
         "findings": [finding_document(f) for f in a.findings],

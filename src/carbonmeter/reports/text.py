@@ -1,7 +1,10 @@
-"""The terminal summary in Chinese (``--format text``): verdict, streams, Table A.1 rates, findings by clause.
+"""The terminal summary in Chinese (``--format text``): verdict, streams, Table A.1 rates, findings, and what
+could not be judged.
 
 Written for the carbon manager who reads it before the verifier does: the verdict first, then the numbers,
-then every finding under the clause it breaks, with what to look at.
+then the findings — those one untraceable instrument explains grouped under it (contract §6.4.4: one repair,
+several consequences), the others under the clause they break — and last, in a section of its own, what the
+engine could not judge (§6.4.3), which is not a finding and does not count in the verdict.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from carbonmeter.rules.messages import format_number, label_text, render
 
 _SEVERITY = {"nonconformity": "不符合", "observation": "观察"}
 _PROVISIONAL = "※"
+_NUMERALS = "一二三四五六七八九十"
 #: Observations of one code beyond this many are summarised in one line; nonconformities are always listed.
 OBSERVATIONS_SHOWN = 3
 
@@ -195,9 +199,35 @@ def _emissions(a: Assessment, s: Snapshot) -> list[str]:
     return lines
 
 
-def _findings(a: Assessment) -> list[str]:
+def _line(f: Finding, *, clause: bool = False) -> str:
+    """One finding; under a root cause its clause is named too (the group is not by clause)."""
+    mark = _PROVISIONAL if f.provisional else ""
+    cited = f" {f.clause}" if clause else ""
+    return f"  [{_SEVERITY[f.severity]}] {f.code}{mark}{cited} {render(f.code, f.params, 'zh')}"
+
+
+def _root_causes(a: Assessment, s: Snapshot) -> tuple[list[str], set[int]]:
+    """Findings grouped under the untraceable instrument that explains them (contract §6.4.4), in order of
+    first appearance; returns the lines and the indices of the findings they took."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for k, f in enumerate(a.findings):
+        if f.root_cause:
+            groups[f.root_cause].append(k)
+    names = {i.id: i.name for i in s.instruments}
+    lines: list[str] = []
+    for cause, members in groups.items():
+        if len(members) < 2:  # a group of one says nothing its clause does not
+            continue
+        name = names.get(cause, "")
+        lines.append(f"根源：器具 {cause}{f'（{name}）' if name else ' '}溯源失效（{len(members)} 项）")
+        lines.extend(_line(a.findings[k], clause=True) for k in members)
+    taken = {k for members in groups.values() if len(members) >= 2 for k in members}
+    return lines, taken
+
+
+def _findings(a: Assessment, findings: list[Finding]) -> list[str]:
     by_clause: dict[str, list[Finding]] = defaultdict(list)
-    for f in a.findings:
+    for f in findings:
         by_clause[f.clause].append(f)
     lines: list[str] = []
     for clause in sorted(by_clause, key=_clause_key):
@@ -210,28 +240,50 @@ def _findings(a: Assessment) -> list[str]:
             shown[f.code] += 1
             if f.severity == "observation" and shown[f.code] > OBSERVATIONS_SHOWN:
                 continue
-            mark = _PROVISIONAL if f.provisional else ""
-            lines.append(f"  [{_SEVERITY[f.severity]}] {f.code}{mark} {render(f.code, f.params, 'zh')}")
+            lines.append(_line(f))
         for code, n in shown.items():
             if n > OBSERVATIONS_SHOWN and code in {f.code for f in group if f.severity == "observation"}:
                 lines.append(
                     f"  …… {code} 另有 {n - OBSERVATIONS_SHOWN} 项同类观察项"
                     "（完整清单见 --format json 或 xlsx）"
                 )
+    return lines
+
+
+_WHAT = {"accuracy": "准确度", "uncertainty": "不确定度", "emissions": "排放量"}
+
+
+def _not_judged(a: Assessment) -> list[str]:
+    """What the engine could not judge (contract §6.4.3): not findings, and not part of the verdict."""
+    lines = []
+    for n in a.not_judged:
+        reason = render(n.code, n.params, "zh")
+        subject = "" if n.subject in reason else f"{n.subject}："  # most reasons name their subject
+        lines.append(f"  [{_WHAT[n.what]}] {subject}{reason}")
     return lines or ["无。"]
 
 
 def render_text(a: Assessment, s: Snapshot) -> str:
     """The whole summary as one string ending in a newline."""
-    parts = [
-        "\n".join(_header(a, s)),
-        "一、碳源流分类（3.9–3.11）\n" + _streams(a, s),
-        "二、碳计量器具配备率（5.2.1，附录A 表A.1）\n" + _rates(a),
+    grouped, taken = _root_causes(a, s)
+    rest = _findings(a, [f for k, f in enumerate(a.findings) if k not in taken])
+    if grouped and rest:
+        body = ["（一）按根源器具归并", *grouped, "（二）其他发现项（按条款）", *rest]
+    else:
+        body = grouped or rest or ["无。"]
+    sections = [
+        ("碳源流分类（3.9–3.11）", _streams(a, s)),
+        ("碳计量器具配备率（5.2.1，附录A 表A.1）", _rates(a)),
     ]
     emissions = _emissions(a, s)
     if emissions:
-        parts.append("三、排放量与不确定度（6.3）\n" + "\n".join(emissions))
-    parts.append(f"{'四' if emissions else '三'}、发现项（按条款）\n" + "\n".join(_findings(a)))
+        sections.append(("排放量与不确定度（6.3）", "\n".join(emissions)))
+    sections += [
+        ("发现项", "\n".join(body)),
+        ("不予判定（规则包未载入要求或数据不足；不属发现项，不影响结论）", "\n".join(_not_judged(a))),
+    ]
+    parts = ["\n".join(_header(a, s))]
+    parts += [f"{_NUMERALS[n]}、{title}\n{text}" for n, (title, text) in enumerate(sections)]
     if any(f.provisional for f in a.findings):
         parts.append(
             f"注：标 {_PROVISIONAL} 的判定依据规则包中的暂定值（来自旧版或二手资料），正式表格发布后须复核。"

@@ -1,5 +1,6 @@
-"""The assessment workbook (``--format xlsx``): verdict, Table A.1 rates, findings, and the plant's own
-sheets with the Table B.1 register carrying verdict columns.
+"""The assessment workbook (``--format xlsx``): verdict, Table A.1 rates, findings (with the instrument that
+is their root cause, contract §6.4.4), what could not be judged (§6.4.3), and the plant's own sheets with the
+Table B.1 register carrying verdict columns.
 
 The register and the other snapshot sheets are the product's snapshot workbook, so the file re-imports as
 a snapshot (the verdict columns and result sheets are recognised and left out on import).
@@ -59,6 +60,7 @@ def _summary(ws: Worksheet, a: Assessment, s: Snapshot) -> None:
         ["不符合项", n_nc],
         ["观察项", len(a.findings) - n_nc],
         ["依据暂定值的发现项", sum(f.provisional for f in a.findings)],
+        ["不予判定项", len(a.not_judged)],
     ]
     _sheet(ws, ["项目", "值"], rows, [22, 70])
     ws.cell(5, 2).number_format = "yyyy-mm-dd"
@@ -106,6 +108,7 @@ def _findings(ws: Worksheet, a: Assessment) -> None:
                 _SEVERITY[f.severity],
                 f.code,
                 term_name("document_kind", f.subject),  # a missing document is named, not coded
+                f.root_cause or "",
                 render(f.code, f.params, "zh"),
                 render(f.code, f.params, "en"),
                 "是" if f.provisional else "否",
@@ -114,14 +117,37 @@ def _findings(ws: Worksheet, a: Assessment) -> None:
         )
     _sheet(
         ws,
-        ["条款", "条款名称", "类别", "代码", "对象", "说明", "Message", "依据暂定值", "证据"],
+        ["条款", "条款名称", "类别", "代码", "对象", "根源器具", "说明", "Message", "依据暂定值", "证据"],
         rows,
-        [8, 28, 8, 10, 14, 70, 70, 10, 60],
+        [8, 28, 8, 10, 14, 10, 70, 70, 10, 60],
     )
     for row in ws.iter_rows(min_row=2):
-        row[5].alignment = Alignment(wrap_text=True, vertical="top")
+        row[6].alignment = Alignment(wrap_text=True, vertical="top")
         if row[2].value == "不符合":
             row[2].fill = _BAD
+
+
+_WHAT = {"accuracy": "准确度", "uncertainty": "不确定度", "emissions": "排放量"}
+
+
+def _not_judged(ws: Worksheet, a: Assessment) -> None:
+    """What the engine could not judge (contract §6.4.3): not findings, and not part of the verdict."""
+    rows: list[list[object]] = [
+        [
+            n.subject,
+            _WHAT.get(n.what, n.what),
+            n.code,
+            render(n.code, n.params, "zh"),
+            render(n.code, n.params, "en"),
+            "是" if n.provisional else "否",
+        ]
+        for n in a.not_judged
+    ]
+    _sheet(
+        ws, ["对象", "未判定事项", "原因代码", "原因", "Reason", "依据暂定值"], rows, [14, 12, 10, 70, 70, 10]
+    )
+    for row in ws.iter_rows(min_row=2):
+        row[3].alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _verdict_cells(v: InstrumentVerdict) -> list[str | date | None]:
@@ -254,6 +280,7 @@ def write_assessment_xlsx(a: Assessment, s: Snapshot, path: Path) -> None:
         "配备率": lambda ws: _rates(ws, a),
         "发现项": lambda ws: _findings(ws, a),
         "排放量与不确定度": lambda ws: _emissions(ws, a, s),
+        "不予判定": lambda ws: _not_judged(ws, a),
     }
     for index, name in enumerate(RESULT_SHEETS):
         builders[name](wb.create_sheet(name, index))

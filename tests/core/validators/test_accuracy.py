@@ -1,9 +1,10 @@
 """ACC (5.2.2, Tables A.2/A.3): the accuracy of an instrument in use against its point's purpose.
 
 Contract §5.7: classes compare by number, an S class beats the plain class of the same number, an MPE
-compares by magnitude, a measuring system is judged by the root sum of squares of its components.  A
-requirement that is not loaded, an unknown purpose or a missing purpose is an observation (ACC-02), never a
-silent pass or fail; an accuracy that cannot be compared honestly is ACC-03.
+compares by magnitude, a measuring system is judged by the root sum of squares of its components, but a
+system that states its own accuracy is judged by it (§6.4.2).  A requirement that is not loaded, an unknown
+purpose or a missing purpose is not judged (§6.4.3: ``not_judged`` with reason ACC-02-A/B/C, not a finding),
+never a silent pass or fail; an accuracy that cannot be compared honestly is ACC-03.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from carbonmeter.core.assess import assess
 from carbonmeter.core.facts import establish
-from carbonmeter.core.findings import Finding
+from carbonmeter.core.findings import Finding, NotJudged
 from carbonmeter.core.validators import accuracy
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.rules.messages import render
@@ -98,22 +100,46 @@ class TestACC01:
         assert judged("weighing_dynamic", mpe_percent=0.5) == []
         assert codes(judged("weighing_dynamic", mpe_percent=0.6)) == ["ACC-01"]
 
-    def test_measuring_system_is_judged_by_its_combined_components_not_its_stated_class(self) -> None:
+    def test_measuring_system_stating_no_accuracy_is_judged_by_its_combined_components(self) -> None:
         # Two 0.5 components combine to √(0.5² + 0.5²) ≈ ±0.71 %, worse than the 0.5 a belt scale needs.
         parts = (
             {"type": "load_cell", "accuracy_class": "0.5"},
             {"type": "integrator", "accuracy_class": "0.5"},
         )
-        f = sole(judged("weighing_dynamic", accuracy_class="0.5", components=parts), "ACC-01")
+        f = sole(judged("weighing_dynamic", components=parts), "ACC-01")
         assert mpe_of(f.params["actual"]) == pytest.approx(0.7071, abs=1e-3)
         assert mpe_of(f.evidence["actual"]) == pytest.approx(0.7071, abs=1e-3)
-        assert f.evidence["stated"] == "0.5"
+        assert f.evidence["combined"] is None  # the combination *is* the actual accuracy here
         assert [c["type"] for c in f.evidence["components"]] == ["load_cell", "integrator"]
+
+    def test_measuring_system_stating_its_own_class_is_judged_by_it(self) -> None:
+        # Contract §6.4.2: verified as a system to 0.5, it meets the belt scale's 0.5, although its two 0.5
+        # components would combine to ±0.71 %.
+        parts = (
+            {"type": "load_cell", "accuracy_class": "0.5"},
+            {"type": "integrator", "accuracy_class": "0.5"},
+        )
+        assert judged("weighing_dynamic", accuracy_class="0.5", components=parts) == []
+
+    def test_stated_system_class_wins_also_when_the_components_would_pass(self) -> None:
+        # Components 0.3 and ±0.3 % combine to ±0.42 % (would meet 0.5), but the system is verified as 1.0:
+        # judged by 1.0, it fails the 0.5 requirement; the combination is shown beside it.
+        parts = ({"type": "load_cell", "accuracy_class": "0.3"}, {"type": "integrator", "mpe_percent": 0.3})
+        f = sole(judged("weighing_dynamic", accuracy_class="1.0", components=parts), "ACC-01")
+        assert f.params["actual"] == "1.0"
+        assert mpe_of(f.evidence["combined"]) == pytest.approx(0.4243, abs=1e-3)
+
+    def test_stated_system_mpe_is_judged_by_it(self) -> None:
+        parts = (
+            {"type": "load_cell", "accuracy_class": "0.2"},
+            {"type": "integrator", "accuracy_class": "0.2"},
+        )
+        assert codes(judged("weighing_dynamic", mpe_percent=0.6, components=parts)) == ["ACC-01"]
 
     def test_measuring_system_within_the_requirement_passes(self) -> None:
         # √(0.3² + 0.3²) ≈ ±0.42 % meets 0.5.
         parts = ({"type": "load_cell", "accuracy_class": "0.3"}, {"type": "integrator", "mpe_percent": 0.3})
-        assert judged("weighing_dynamic", accuracy_class="0.5", components=parts) == []
+        assert judged("weighing_dynamic", components=parts) == []
 
     @pytest.mark.parametrize(
         ("operating_value", "instrument_mpe", "passes"),
@@ -184,61 +210,98 @@ class TestACC01:
             {"type": "load_cell", "accuracy_class": "0.5"},
             {"type": "integrator", "accuracy_class": "0.5"},
         )
-        zh, en = rendered(judged("weighing_dynamic", accuracy_class="0.5", components=parts)[0])
+        zh, en = rendered(judged("weighing_dynamic", components=parts)[0])
         assert "I1" in zh and "P1" in zh and "0.707" in zh
         assert "I1" in en and "P1" in en and "0.707" in en
 
 
+def unjudged(
+    purpose: str | None, *, pack: Pack = CQ, determination: str = "measured", **stated: Any
+) -> list[NotJudged]:
+    """The not-judged items (contract §6.4.3) of point P1 with ``purpose``, measured by I1."""
+    snap = snapshot(
+        (stream("S1", 10_000.0),),
+        (point("P1", purpose=purpose, determination=determination),),
+        (instrument("I1", **({"accuracy_class": None} | stated)),),
+        (passed("I1"),),
+    )
+    return accuracy.not_judged(establish(snap, pack, snap.as_of))
+
+
+def sole_item(items: list[NotJudged], code: str) -> NotJudged:
+    assert [n.code for n in items] == [code], items
+    assert (items[0].subject, items[0].what) == ("P1", "accuracy")
+    return items[0]
+
+
+def reason(n: NotJudged) -> tuple[str, str]:
+    zh, en = render(n.code, n.params, "zh"), render(n.code, n.params, "en")
+    assert "{" not in zh + en and "label" not in zh + en
+    return zh, en
+
+
 class TestACC02A:
     @pytest.mark.parametrize("purpose", NOT_LOADED)
-    def test_requirement_not_loaded_is_an_observation_never_a_verdict(self, purpose: str) -> None:
-        # Even a ±50 % instrument is neither passed nor failed against a requirement the pack lacks.
-        f = sole(judged(purpose, mpe_percent=50.0), "ACC-02-A")
-        assert (f.clause, f.severity, f.subject) == ("5.2.2", "observation", "P1")
-        assert f.params["purpose"] == purpose
-        assert f.evidence["purpose"] == purpose
+    def test_requirement_not_loaded_is_not_judged_never_a_verdict(self, purpose: str) -> None:
+        # Even a ±50 % instrument is neither passed nor failed against a requirement the pack lacks, and the
+        # gap is the pack's, not the plant's: no finding at all (ACC-02-A is retired as a finding).
+        assert judged(purpose, mpe_percent=50.0) == []
+        n = sole_item(unjudged(purpose, mpe_percent=50.0), "ACC-02-A")
+        assert n.params["purpose"] == purpose
 
     def test_not_loaded_purposes_include_the_calorimeter(self) -> None:
         assert "calorimeter" in NOT_LOADED
 
-    def test_point_from_a_default_value_is_not_judged(self) -> None:
-        snap = snapshot(
-            (stream(),),
-            (point("P1", role="emission_factor", determination="default", purpose="calorimeter"),),
-        )
-        assert accuracy.check(establish(snap, CQ, snap.as_of)) == []
+    def test_point_from_a_default_value_is_not_listed(self) -> None:
+        assert unjudged("calorimeter", determination="default") == []
 
-    def test_reported_once_per_point_even_without_an_instrument(self) -> None:
+    def test_listed_once_per_point_even_without_an_instrument(self) -> None:
         snap = snapshot((stream(),), (point("P1", role="emission_factor", purpose="calorimeter"),))
-        assert codes(accuracy.check(establish(snap, CQ, snap.as_of))) == ["ACC-02-A"]
+        facts = establish(snap, CQ, snap.as_of)
+        assert [n.code for n in accuracy.not_judged(facts)] == ["ACC-02-A"]
+        assert accuracy.check(facts) == []
 
-    def test_message_renders_in_zh_and_en(self) -> None:
-        zh, en = rendered(judged("calorimeter", mpe_percent=0.2)[0])
+    def test_reason_renders_in_zh_and_en(self) -> None:
+        zh, en = reason(unjudged("calorimeter", mpe_percent=0.2)[0])
         assert "P1" in zh and "量热仪" in zh
         assert "P1" in en and "Calorimeter" in en
 
+    def test_assessment_lists_it_under_not_judged_and_conforms_on_it(self) -> None:
+        snap = snapshot(
+            (stream(),),
+            (point("P1", role="emission_factor", purpose="calorimeter"),),
+            (instrument("I1"),),
+            (passed("I1"),),
+        )
+        a = assess(snap, CQ)
+        assert [(n.subject, n.what, n.code) for n in a.not_judged] == [("P1", "accuracy", "ACC-02-A")]
+        assert not [f for f in a.findings if f.code.startswith("ACC-02")]
+
 
 class TestACC02B:
-    def test_purpose_unknown_to_the_pack_is_an_observation(self) -> None:
-        f = sole(judged("magic_meter", accuracy_class="5.0"), "ACC-02-B")
-        assert (f.clause, f.severity, f.subject) == ("5.2.2", "observation", "P1")
-        assert f.params["purpose"] == "magic_meter"
+    def test_purpose_unknown_to_the_pack_is_not_judged(self) -> None:
+        assert judged("magic_meter", accuracy_class="5.0") == []
+        n = sole_item(unjudged("magic_meter", accuracy_class="5.0"), "ACC-02-B")
+        assert n.params["purpose"] == "magic_meter"
 
-    def test_message_renders_in_zh_and_en(self) -> None:
-        zh, en = rendered(judged("magic_meter", accuracy_class="0.5")[0])
+    def test_reason_renders_in_zh_and_en(self) -> None:
+        zh, en = reason(unjudged("magic_meter", accuracy_class="0.5")[0])
         assert "P1" in zh and "magic_meter" in zh
         assert "P1" in en and "magic_meter" in en
 
 
 class TestACC02C:
     @pytest.mark.parametrize("purpose", [None, ""])
-    def test_point_naming_no_purpose_is_an_observation(self, purpose: str | None) -> None:
-        f = sole(judged(purpose, accuracy_class="5.0"), "ACC-02-C")
-        assert (f.clause, f.severity, f.subject) == ("5.2.2", "observation", "P1")
+    def test_point_naming_no_purpose_is_not_judged(self, purpose: str | None) -> None:
+        assert judged(purpose, accuracy_class="5.0") == []
+        sole_item(unjudged(purpose, accuracy_class="5.0"), "ACC-02-C")
 
-    def test_message_renders_in_zh_and_en(self) -> None:
-        zh, en = rendered(judged(None, accuracy_class="0.5")[0])
+    def test_reason_renders_in_zh_and_en(self) -> None:
+        zh, en = reason(unjudged(None, accuracy_class="0.5")[0])
         assert "P1" in zh and "P1" in en
+
+    def test_a_point_with_a_loaded_requirement_is_judged(self) -> None:
+        assert unjudged("weighing_dynamic", accuracy_class="0.5") == []
 
 
 class TestACC03:

@@ -198,6 +198,19 @@ class TestEQP01A:
         assert only(check(snap, CQ), "P1").code == "EQP-01-A"
         assert check(snap, JJF) == []
 
+    def test_unorganized_threshold_exempts_only_measurement_streams(self) -> None:
+        # Contract §6.4.1: 999 t of a 1 Mt plant (0.1 %) is below both unorganized tests, but the stream is
+        # computed (计算法), so its weighing point is required like any calculation point: a de minimis
+        # activity-data row of 0/1 (0 % < 60 %) is a nonconformity.
+        snap = snapshot(
+            (stream("S1", 999_000.0), stream("S2", 999.0, method="calculation", emission_mode="unorganized")),
+            (point("P1", "S2"),),
+        )
+        f = only(check(snap), "P1")
+        assert (f.code, f.evidence["row"]) == ("EQP-01-A", "calculation.de_minimis.activity_data")
+        facts = establish(snap, CQ, snap.as_of)
+        assert facts.required == {"P1": "calculation.de_minimis.activity_data"}
+
     def test_point_taken_from_a_default_value_needs_no_instrument(self) -> None:
         snap = snapshot(
             (stream("S1", 10_000.0),), (point("P1", role="emission_factor", determination="default"),)

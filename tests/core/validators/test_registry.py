@@ -12,14 +12,14 @@ from types import ModuleType
 
 import pytest
 
-from carbonmeter.core.validators import REGISTRY, all_codes
+from carbonmeter.core.validators import REGISTRY, all_codes, not_judged_codes
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.rules.messages import catalogue
 
 HERE = Path(__file__).parent
 PACKS = ("cq-part1", "jjf2309-2025")
 EXPECTED_ORDER = [
-    "classification",
+    "method",
     "equipping",
     "need",
     "emissions",
@@ -86,17 +86,38 @@ def test_every_code_has_zh_and_en_templates(code: str) -> None:
 
 
 def test_every_template_belongs_to_a_validator() -> None:
-    # Import errors (IMP-) are the readers' codes, checked by tests/io/test_messages.py; NJ- are the reasons
-    # of the not-judged list (contract §6.4.3), checked where they are raised (tests/core/test_accounting.py).
+    # Import errors (IMP-) are the readers' codes, checked by tests/io/test_messages.py; NJ- are the
+    # accounting model's not-judged reasons (contract §6.4.3), checked in tests/core/test_accounting.py.
     own = {code for code in catalogue()["messages"] if not code.startswith(("IMP-", "NJ-"))}
-    orphans = sorted(own - set(all_codes()))
+    orphans = sorted(own - set(all_codes()) - not_judged_codes())
     assert orphans == []
 
 
 def test_every_code_is_exercised_by_a_validator_test() -> None:
     sources = validator_test_sources()
-    untested = [code for code in sorted(all_codes()) if not code_pattern(code).search(sources)]
+    every = sorted(set(all_codes()) | not_judged_codes())
+    untested = [code for code in every if not code_pattern(code).search(sources)]
     assert untested == []
+
+
+@pytest.mark.parametrize("code", sorted(not_judged_codes()))
+def test_every_not_judged_reason_has_zh_and_en_templates(code: str) -> None:
+    assert re.fullmatch(r"[A-Z]{2,4}-\d{2}(-[A-Z])?", code)
+    assert code not in all_codes()  # a reason is never also a finding
+    templates = catalogue()["messages"][code]
+    assert templates["zh"].strip() and templates["en"].strip()
+
+
+def test_retired_codes_are_gone() -> None:
+    # Contract §6.4.3: CAT-01 and ACC-02-A are no longer findings; TRC-02 now means period traceability.
+    assert "CAT-01" not in all_codes() and "CAT-01" not in catalogue()["messages"]
+    assert "ACC-02-A" in not_judged_codes() and "ACC-02-A" not in all_codes()
+    assert all_codes()["TRC-02"] == "nonconformity" and all_codes()["TRC-03"] == "observation"
+
+
+@pytest.mark.parametrize("module", [m for m in REGISTRY if hasattr(m, "not_judged")], ids=short_name)
+def test_a_validator_that_cannot_judge_declares_its_reasons(module: ModuleType) -> None:
+    assert module.NOT_JUDGED and callable(module.not_judged)
 
 
 @pytest.mark.parametrize("pack_id", PACKS)

@@ -3,11 +3,15 @@
 Contract §5.4: traceable when a pass record has date ≤ as_of ≤ valid_until and no fail record is dated after
 that pass and on or before as_of.  ``-A`` never verified, ``-B`` expired, ``-C`` a failed recalibration after
 the last pass withdrew it.
+
+TRC-02 (contract §6.4.5, 6.3.7): an instrument linked to a required point was not traceable on some days of
+the reporting year (window [max(1 Jan, in service from), min(31 Dec, as_of)]).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -23,10 +27,12 @@ from tests.builders import AS_OF, failed, instrument, passed, point, snapshot, s
 CQ = load_pack("cq-part1")
 
 
-def check(*records: Calibration, status: str = "in_use", pack: Pack = CQ) -> list[Finding]:
-    """TRC findings for one instrument I1 (at point P1 of a major stream) with ``records``."""
-    snap = snapshot((stream(),), (point(),), (instrument("I1", status=status),), records)
-    return traceability.check(establish(snap, pack, snap.as_of))
+def check(
+    *records: Calibration, status: str = "in_use", pack: Pack = CQ, family: str = "TRC-01", **inst: Any
+) -> list[Finding]:
+    """TRC findings of ``family`` for one instrument I1 (at point P1 of a major stream) with ``records``."""
+    snap = snapshot((stream(),), (point(),), (instrument("I1", status=status, **inst),), records)
+    return [f for f in traceability.check(establish(snap, pack, snap.as_of)) if f.code.startswith(family)]
 
 
 def sole(findings: list[Finding]) -> Finding:
@@ -142,3 +148,64 @@ class TestTRC01C:
         zh, en = rendered(sole(check(passed(), failed(on=date(2025, 11, 20), certificate_no="JD-104"))))
         assert "2025-11-20" in zh and "JD-104" in zh
         assert "2025-11-20" in en and "JD-104" in en
+
+
+class TestTRC02:
+    def test_a_gap_in_the_year_is_a_nonconformity_even_if_traceable_today(self) -> None:
+        # In service all 2025; pass 2024-06-01..2025-05-31, fail 2025-04-10, pass again 2025-04-20 for a
+        # year: traceable at as_of 2026-01-15 (no TRC-01), untraceable 2025-04-10..2025-04-19 (10 days).
+        records = (
+            passed(on=date(2024, 6, 1), until=date(2025, 5, 31)),
+            failed(on=date(2025, 4, 10)),
+            passed(on=date(2025, 4, 20), until=date(2026, 4, 19)),
+        )
+        assert check(*records) == []
+        f = sole(check(*records, family="TRC-02", in_service_from=date(2025, 1, 1)))
+        assert (f.code, f.clause, f.severity, f.subject) == ("TRC-02", "6.3.7", "nonconformity", "I1")
+        assert f.evidence["untraceable_periods"] == [{"from": "2025-04-10", "to": "2025-04-19"}]
+        assert f.evidence["required_points"] == ["P1"]
+
+    def test_verified_after_entering_service(self) -> None:
+        # In service from 2025-02-01, first verified 2025-03-01: 2025-02-01..2025-02-28 untraceable.
+        f = sole(check(passed(), family="TRC-02", in_service_from=date(2025, 2, 1)))
+        assert f.evidence["untraceable_periods"] == [{"from": "2025-02-01", "to": "2025-02-28"}]
+
+    def test_without_in_service_from_a_new_instrument_starts_at_its_first_pass(self) -> None:
+        # No record before 2025 and no in_service_from: in service from its first pass (6.3.9): no gap.
+        assert check(passed(), family="TRC-02") == []
+
+    def test_covered_all_year_is_clean(self) -> None:
+        records = (
+            passed(on=date(2024, 12, 1), until=date(2025, 11, 30)),
+            passed(on=date(2025, 11, 25), until=date(2026, 11, 24)),
+        )
+        assert check(*records, family="TRC-02") == []
+
+    def test_expired_before_year_end_is_both_trc_01_and_trc_02(self) -> None:
+        records = (passed(on=date(2024, 12, 1), until=date(2025, 11, 30)),)
+        assert sole(check(*records)).code == "TRC-01-B"
+        f = sole(check(*records, family="TRC-02"))
+        assert f.evidence["untraceable_periods"] == [{"from": "2025-12-01", "to": "2025-12-31"}]
+
+    def test_instrument_serving_no_required_point_is_not_a_finding(self) -> None:
+        # P1 is taken from a default value: not required, so a gap is not a TRC-02 (the list is still in
+        # the document: see tests/core/test_period_traceability.py).
+        snap = snapshot(
+            (stream(),),
+            (point(determination="default"),),
+            (instrument("I1", in_service_from=date(2025, 1, 1)),),
+            (passed(),),
+        )
+        facts = establish(snap, CQ, snap.as_of)
+        assert [f.code for f in traceability.check(facts)] == []
+        assert facts.untraceable["I1"] != []
+
+    def test_not_in_use_is_not_judged_on_periods(self) -> None:
+        assert check(passed(), family="TRC-02", status="standby", in_service_from=date(2025, 1, 1)) == []
+
+    def test_message_renders_in_zh_and_en(self) -> None:
+        records = (passed(on=date(2024, 12, 1), until=date(2025, 11, 30)), passed(on=date(2025, 12, 5)))
+        f = sole(check(*records, family="TRC-02"))
+        zh, en = rendered(f)
+        assert "2025-12-01 至 2025-12-04" in zh and "P1" in zh
+        assert "2025-12-01 to 2025-12-04" in en and "P1" in en

@@ -1,4 +1,4 @@
-"""TRC-02 (6.3.5): an instrument in use falls due for verification/calibration within the pack's horizon."""
+"""TRC-03 (6.3.5): an instrument in use falls due for verification/calibration within the pack's horizon."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class TestTRC02:
 
     def test_due_at_the_end_of_the_horizon_is_an_observation(self) -> None:
         [f] = check(valid_until(30))
-        assert (f.code, f.clause, f.severity, f.subject) == ("TRC-02", "6.3.5", "observation", "I1")
+        assert (f.code, f.clause, f.severity, f.subject) == ("TRC-03", "6.3.5", "observation", "I1")
         assert (f.params["days"], f.params["valid_until"]) == (30, "2026-02-14")
         assert f.evidence["horizon_days"] == 30
         assert f.provisional  # the 30 days are a design choice tagged provisional in the pack

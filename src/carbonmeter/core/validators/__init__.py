@@ -1,9 +1,11 @@
 """The validator plug-ins, in the order their findings are reported.
 
 A validator is a module with ``CODES`` (every code it emits → default severity), ``CLAUSE`` (the clause it
-enforces in the default pack), ``TAGS`` and a pure ``check(facts) -> list[Finding]``.  Register one by
-listing it here; ``tests/core/validators/test_registry.py`` pins this list, and the catalogue test checks
-that every code has zh/en messages.
+enforces in the default pack), ``TAGS`` and a pure ``check(facts) -> list[Finding]``.  A validator that meets
+things it cannot judge (contract §6.4.3: not a finding about the plant) also has ``NOT_JUDGED`` (its reason
+codes) and a pure ``not_judged(facts) -> list[NotJudged]``.  Register one by listing it here;
+``tests/core/validators/test_registry.py`` pins this list, and the catalogue test checks that every code has
+zh/en messages.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from types import ModuleType
 
 from carbonmeter.core.validators import (
     accuracy,
-    classification,
     documents,
     emissions,
     equipping,
+    method,
     need,
     personnel,
     portable,
@@ -26,7 +28,7 @@ from carbonmeter.core.validators import (
 )
 
 REGISTRY: tuple[ModuleType, ...] = (
-    classification,
+    method,
     equipping,
     need,
     emissions,
@@ -47,6 +49,8 @@ def _check_contract(module: ModuleType) -> None:
             raise TypeError(f"validator {module.__name__} lacks {attr}")
     if not callable(module.check):
         raise TypeError(f"validator {module.__name__}.check is not callable")
+    if hasattr(module, "NOT_JUDGED") != callable(getattr(module, "not_judged", None)):
+        raise TypeError(f"validator {module.__name__} needs both NOT_JUDGED and not_judged, or neither")
 
 
 for _module in REGISTRY:
@@ -56,3 +60,8 @@ for _module in REGISTRY:
 def all_codes() -> dict[str, str]:
     """Every code any validator emits, with its default severity."""
     return {code: sev for m in REGISTRY for code, sev in m.CODES.items()}
+
+
+def not_judged_codes() -> frozenset[str]:
+    """Every reason code any validator gives for what it cannot judge (contract §6.4.3)."""
+    return frozenset(code for m in REGISTRY for code in getattr(m, "NOT_JUDGED", ()))

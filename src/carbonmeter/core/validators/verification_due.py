@@ -1,4 +1,4 @@
-"""TRC-02: an instrument in use falls due for verification/calibration soon (6.3.5).
+"""TRC-03: an instrument in use falls due for verification/calibration soon (6.3.5).
 
 An early warning, not a fault: the plan (6.3.5) should already have it booked.  The horizon comes from the
 pack (``settings.verification_due_soon_days``).
@@ -10,7 +10,7 @@ from carbonmeter.core.facts import Facts
 from carbonmeter.core.findings import Finding
 from carbonmeter.core.validators.base import finding, record_evidence
 
-CODES = {"TRC-02": "observation"}
+CODES = {"TRC-03": "observation"}
 CLAUSE = "6.3.5"
 TAGS = frozenset({"traceability", "plan"})
 
@@ -29,7 +29,7 @@ def check(facts: Facts) -> list[Finding]:
             out.append(
                 finding(
                     facts,
-                    "TRC-02",
+                    "TRC-03",
                     CLAUSE,
                     "observation",
                     inst.id,

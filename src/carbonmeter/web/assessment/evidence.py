@@ -31,8 +31,8 @@ from carbonmeter.web.terms import parameter_label, term_label
 HIDDEN: Final = frozenset({"note"})
 #: Keys whose value is an instrument id (or a list of them) / a measuring point id.
 INSTRUMENT_KEYS: Final = frozenset({"instrument", "portable_instruments", "usable"})
-POINT_KEYS: Final = frozenset({"point", "planned_points"})
-DATE_KEYS: Final = frozenset({"date", "valid_until", "approved"})
+POINT_KEYS: Final = frozenset({"point", "planned_points", "required_points"})
+DATE_KEYS: Final = frozenset({"date", "valid_until", "approved", "from", "to"})
 PERCENT_KEYS: Final = frozenset({"rate", "required_rate", "share"})
 #: Key → catalogue label group of its value (``status.in_use`` …).
 LABEL_GROUPS: Final = {
@@ -48,7 +48,12 @@ LABEL_GROUPS: Final = {
 #: Keys whose value is a mass of CO2 in tonnes.
 TONNE_KEYS: Final = frozenset({"emissions_t", "declared_t", "computed_t", "u95_t"})
 #: Key → enumeration of :mod:`carbonmeter.web.terms`.
-TERM_KEYS: Final = {"status": "status", "result": "result"}
+TERM_KEYS: Final = {
+    "status": "status",
+    "result": "result",
+    "stream_kind": "stream_kind",
+    "method": "method",
+}
 
 
 @dataclass(frozen=True)

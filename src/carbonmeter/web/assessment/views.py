@@ -121,9 +121,11 @@ def _with_text(finding: dict[str, Any], lang: str, reader: Reader | None = None)
     """A finding with the message in the page's language and (given a ``reader``) its evidence, read."""
     message = finding.get("message_en") if lang == "en" else None
     evidence = finding.get("evidence") or {}
+    cause = finding.get("root_cause")
     return finding | {
         "text": message or finding["message"],
         "evidence_entries": reader.entries(evidence) if reader is not None and evidence else (),
+        "root_cause_href": (reader.links("instrument", cause) or "") if reader is not None and cause else "",
     }
 
 
@@ -140,6 +142,25 @@ def _by_clause(findings: list[dict[str, Any]], titles: dict[str, str], reader: R
             ),
         )
         for clause in sorted(grouped, key=_clause_key)
+    ]
+
+
+def _what(what: str) -> str:
+    """What could not be judged (contract §6.4.3), in the page's language."""
+    names = {"accuracy": _("准确度"), "uncertainty": _("不确定度"), "emissions": _("排放量")}
+    return names.get(what, what)
+
+
+def _not_judged(document: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The run's ``not_judged`` items with their reason in the page's language (runs stored before contract
+    v1.1 have none)."""
+    return [
+        n
+        | {
+            "text": (n.get("reason_en") if lang == "en" else None) or n["reason"],
+            "what_label": _what(n["what"]),
+        }
+        for n in document.get("not_judged", [])
     ]
 
 
@@ -169,7 +190,8 @@ def _rows(document: dict[str, Any], lang: str) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One run: verdict, Table A.1 rates, findings by clause, and what changed since the run before it."""
+    """One run: verdict, Table A.1 rates, findings by clause (each naming the instrument that is its root
+    cause), what could not be judged, and what changed since the run before it."""
     runs = scope_for(request.user, AssessmentRun).select_related("organization", "created_by")
     run = get_object_or_404(runs, pk=pk)
     previous = (
@@ -190,6 +212,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "verdict": _verdict(run),
         "rows": _rows(doc, lang),
         "groups": _by_clause(doc["findings"], _clause_titles(pack, lang), reader),
+        "not_judged": _not_judged(doc, lang),
         "previous": previous,
         "new": [_with_text(f, lang) for f in diff["new"]] if previous else [],
         "resolved": [_with_text(f, lang) for f in diff["resolved"]],
