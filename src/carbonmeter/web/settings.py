@@ -196,6 +196,13 @@ if not DEBUG:
 
 #: The rule pack the web app assesses with unless an organization names another.
 CARBONMETER_DEFAULT_PACK = os.environ.get("CARBONMETER_PACK", "cq-part1")
+#: Industry → the rule pack an organization of that industry is judged by when it names none (its
+#: ``pack`` blank): the "N" of the standard's "1+N" parts.  Keys are the organization's ``industry`` as
+#: stored (lower-cased), the contract's word or the Chinese one.  Data, so a new part is one line here.
+CARBONMETER_INDUSTRY_PACKS: dict[str, str] = {
+    "cement": "cq-part2-cement",
+    "水泥": "cq-part2-cement",
+}
 #: Days before a verification falls due at which reminders go out.
 CARBONMETER_REMINDER_DAYS = tuple(
     int(d) for d in os.environ.get("CARBONMETER_REMINDER_DAYS", "30,7").split(",") if d.strip()

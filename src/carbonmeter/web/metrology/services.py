@@ -229,6 +229,8 @@ def record_results(
     valid_until: date | None,
     agency: str = "",
     restricted_range: str = "",
+    expanded_uncertainty_percent: float | None = None,
+    coverage_factor: float | None = None,
     certificate_no: str = "",
     certificate_file: UploadedFile | None = None,
     certificates: Mapping[str, Certificate] | None = None,
@@ -239,6 +241,8 @@ def record_results(
     A pass without ``valid_until`` is valid for the instrument's interval (``interval_months``), each
     instrument its own.  ``restricted_range`` (限用范围) is the range the pass confirms them for, when it
     is restricted: their label then reads 准用 (:func:`validity.label_state`).
+    ``expanded_uncertainty_percent`` and ``coverage_factor`` are the certificate's U (%) and k (contract
+    §6.1), the same for every record.
 
     ``certificate_no`` and ``certificate_file`` apply to every instrument unless ``certificates`` gives that
     instrument its own.  A file shared by several records is stored once and referenced by each.
@@ -271,6 +275,8 @@ def record_results(
                 certificate_no=own.number or certificate_no,
                 agency=agency,
                 restricted_range=restricted_range.strip(),
+                expanded_uncertainty_percent=expanded_uncertainty_percent,
+                coverage_factor=coverage_factor,
             )
             if own.file is not None:
                 row.certificate_file.save(own.file.name or f"{code}.pdf", own.file, save=False)

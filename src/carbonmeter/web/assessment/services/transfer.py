@@ -50,6 +50,7 @@ MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 #: Every model an import writes; importing needs a write role for all of them.
 IMPORTED_MODELS: Final = (
     rm.Organization,
+    rm.Facility,
     rm.SourceStream,
     rm.MeasuringPoint,
     rm.Instrument,
@@ -63,6 +64,7 @@ IMPORTED_MODELS: Final = (
 #: The report's lists in workbook order, with the sheet they come from.
 REPORT_LISTS: Final[tuple[tuple[str, Promise], ...]] = (
     ("organization", _("单位信息")),
+    ("facilities", _("生产设施")),
     ("source_streams", _("碳源流")),
     ("measuring_points", _("计量点")),
     ("instruments", _("碳计量器具")),
@@ -163,6 +165,7 @@ def _problem(found: Located, path: Path, filename: str) -> Problem:
 #: The model each list of the report writes, for the names and terms of its fields.
 REPORT_MODELS: Final[dict[str, type[Any]]] = {
     "organization": rm.Organization,
+    "facilities": rm.Facility,
     "source_streams": rm.SourceStream,
     "measuring_points": rm.MeasuringPoint,
     "instruments": rm.Instrument,
