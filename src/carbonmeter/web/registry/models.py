@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carbonmeter.web.base import BaseModel, KeepsExtra
 from carbonmeter.web.terms import term_choices
@@ -194,7 +195,10 @@ class MeasuringPoint(KeepsExtra, OrgOwned):
         db_comment="annual quantity determined (total of an amount, weighted mean of a factor), in unit",
     )
     unit = models.CharField(
-        _("单位"), max_length=30, blank=True, db_comment='unit of value, e.g. "t", "GJ/t", "MWh"'
+        pgettext_lazy("unit of measurement", "单位"),
+        max_length=30,
+        blank=True,
+        db_comment='unit of value, e.g. "t", "GJ/t", "MWh"',
     )
     u_rel = models.FloatField(
         _("相对标准不确定度"),
