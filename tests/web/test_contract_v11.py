@@ -424,3 +424,21 @@ def test_the_record_form_takes_u_and_k(client: Client, users: dict[str, Any], or
     )
     assert bad.status_code == 200 and "coverage_factor" in bad.context["form"].errors
     assert not Calibration.objects.filter(certificate_no="U-K-002").exists()
+
+
+def test_the_monitoring_plan_names_the_facility_and_the_formula(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    facility = Facility(organization=org_a, code="F1", name="1#熟料生产线", level="key_facility")
+    facility._change_reason = "test"
+    facility.save()
+    stream = SourceStream.objects.filter(organization=org_a).order_by("code").first()
+    assert stream is not None
+    stream.facility, stream.formula, stream.annual_emissions_t = facility, "fuel_ncv_cc", None
+    stream._change_reason = "test"
+    stream.save()
+    login(client, users["officer_a"])
+    html = client.get("/streams/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    title = load_pack("cq-part2-cement").formulas["fuel_ncv_cc"].title.zh
+    assert f"核算公式：{title}" in html and "生产设施：1#熟料生产线" in html
+    assert "年排放量按核算公式计算" in html and "fuel_ncv_cc" not in html

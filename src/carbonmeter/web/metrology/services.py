@@ -33,6 +33,7 @@ from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import validity
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, SourceStream
+from carbonmeter.web.registry.pack_terms import formula_label, organization_pack
 from carbonmeter.web.terms import term_label
 
 #: Statuses whose instruments must be kept verified: in use now, or ready to be put in use (standby).
@@ -327,6 +328,8 @@ class StreamView:
     category: str | None
     share: float | None
     points: list[PointView]
+    #: The stream's formula by its title in the organization's pack ("" without one).
+    formula_title: str = ""
 
     @property
     def share_percent(self) -> float | None:
@@ -351,9 +354,11 @@ def monitoring_plan(user: Any, org: Organization) -> MonitoringPlan:
     streams = (
         scope_for(user, SourceStream)
         .filter(organization=org)
+        .select_related("facility")
         .order_by("code")
         .prefetch_related(Prefetch("points", queryset=points))
     )
+    pack = organization_pack(org)
     run = scope_for(user, AssessmentRun).filter(organization=org).order_by("-created_at", "-pk").first()
     doc: Mapping[str, Any] = run.document if run else {}
     classes = {s["id"]: s for s in doc.get("streams", [])}
@@ -374,6 +379,7 @@ def monitoring_plan(user: Any, org: Organization) -> MonitoringPlan:
                     )
                     for p in s.points.all()
                 ],
+                formula_title=formula_label(pack, s.formula) if s.formula else "",
             )
             for s in streams
         ],
