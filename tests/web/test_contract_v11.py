@@ -442,3 +442,22 @@ def test_the_monitoring_plan_names_the_facility_and_the_formula(
     title = load_pack("cq-part2-cement").formulas["fuel_ncv_cc"].title.zh
     assert f"核算公式：{title}" in html and "生产设施：1#熟料生产线" in html
     assert "年排放量按核算公式计算" in html and "fuel_ncv_cc" not in html
+
+
+def test_the_instrument_page_shows_in_service_and_the_certificates_u_and_k(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    inst = Instrument.objects.get(organization=org_a, code="WB-03")
+    inst.in_service_from = date(2024, 5, 6)
+    inst._change_reason = "test"
+    inst.save()
+    record = Calibration.objects.filter(instrument=inst).order_by("-date").first()
+    assert record is not None
+    record.expanded_uncertainty_percent = 0.35
+    record._change_reason = "test"
+    record.save()
+    login(client, users["officer_a"])
+    html = client.get(reverse("instrument_detail", args=["WB-03"])).content.decode()
+    assert "2024-05-06" in html
+    assert '<td class="cm-num">0.35</td>' in html
+    assert '<td class="cm-num">2</td>' in html  # k not stated: 2, as the contract reads it
