@@ -22,7 +22,7 @@ from carbonmeter.io.snapshot_xlsx import read_xlsx
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.services.run import run_assessment
 from carbonmeter.web.assessment.services.snapshot import build_snapshot, snapshot_document
-from carbonmeter.web.assessment.services.transfer import export_xlsx
+from carbonmeter.web.assessment.services.transfer import ShownChange, export_xlsx, report_rows
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry.forms import MeasuringPointAdminForm, SourceStreamAdminForm
 from carbonmeter.web.registry.models import (
@@ -461,3 +461,33 @@ def test_the_instrument_page_shows_in_service_and_the_certificates_u_and_k(
     assert "2024-05-06" in html
     assert '<td class="cm-num">0.35</td>' in html
     assert '<td class="cm-num">2</td>' in html  # k not stated: 2, as the contract reads it
+
+
+def test_the_import_preview_names_a_changed_formula(v11: Organization) -> None:
+    snapshot = build_snapshot(v11, AS_OF)
+    stream = snapshot.source_streams[1]
+    changed = snapshot.__class__(
+        **{
+            **{f: getattr(snapshot, f) for f in snapshot.__struct_fields__},
+            "source_streams": (
+                snapshot.source_streams[0],
+                stream.__class__(
+                    **{**{f: getattr(stream, f) for f in stream.__struct_fields__}, "formula": "heat"}
+                ),
+            ),
+        }
+    )
+    _, report = import_snapshot(changed, reason="dry", dry_run=True)
+    pack = load_pack("cq-part2-cement")
+    with translation.override("zh-hans"):
+        row = next(r for r in report_rows(report, pack) if r.what == "source_streams")
+        assert row.changes == [
+            (
+                "S2",
+                [
+                    ShownChange(
+                        "核算公式", pack.formulas["electricity"].title.zh, pack.formulas["heat"].title.zh
+                    )
+                ],
+            )
+        ]
