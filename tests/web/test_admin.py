@@ -218,7 +218,13 @@ def test_posting_another_organizations_key_is_refused(
     client = client_for(users["admin_a"])
     response = client.post(
         url(Facility, "add"),
-        {"organization": org_b.pk, "name": "越权设施", "level": "facility", REASON_FIELD: "test"},
+        {
+            "organization": org_b.pk,
+            "code": "F9",
+            "name": "越权设施",
+            "level": "key_facility",
+            REASON_FIELD: "test",
+        },
     )
     assert response.status_code == 200
     assert "organization" in response.context["adminform"].form.errors
@@ -229,7 +235,13 @@ def test_add_records_the_reason(org_a: Organization, users: dict[str, Any]) -> N
     client = client_for(users["officer_a"])
     response = client.post(
         url(Facility, "add"),
-        {"organization": org_a.pk, "name": "2#熟料生产线", "level": "facility", REASON_FIELD: "新建产线"},
+        {
+            "organization": org_a.pk,
+            "code": "F2",
+            "name": "2#熟料生产线",
+            "level": "key_facility",
+            REASON_FIELD: "新建产线",
+        },
     )
     assert response.status_code == 302
     facility = Facility.objects.get(name="2#熟料生产线")

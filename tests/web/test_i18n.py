@@ -91,6 +91,7 @@ ENGLISH: dict[str, dict[str, str]] = {
     "calibration_kind": {"verification": "Verification", "calibration": "Calibration"},
     "result": {"pass": "Pass", "fail": "Fail"},
     "ownership": {"own": "Own", "supplier": "Supplier", "external_lab": "External laboratory"},
+    "facility_level": {"enterprise": "Enterprise level", "key_facility": "Key production facility level"},
 }
 ROLE_ENGLISH = {
     "admin_a": "Organization admin",

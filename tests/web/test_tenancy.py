@@ -75,7 +75,9 @@ def _person(org: Organization) -> Person:
 
 #: How to make one row of a model in an organization, for models the demo fixtures may not fill.
 MAKERS: dict[str, Callable[[Organization, dict[str, Any]], Model]] = {
-    "registry.Facility": lambda org, users: Facility(organization=org, name="1#熟料生产线", level="facility"),
+    "registry.Facility": lambda org, users: Facility(
+        organization=org, code="F1", name="1#熟料生产线", level="key_facility"
+    ),
     "registry.Component": lambda org, users: Component(
         instrument=_instrument(org), type="sensor", accuracy_class="0.5"
     ),

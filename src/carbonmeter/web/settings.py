@@ -194,8 +194,14 @@ if not DEBUG:
     if os.environ.get("CARBONMETER_BEHIND_PROXY", "0") == "1":
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+from carbonmeter.rules.loader import industry_packs as _industry_packs  # noqa: E402
+
 #: The rule pack the web app assesses with unless an organization names another.
 CARBONMETER_DEFAULT_PACK = os.environ.get("CARBONMETER_PACK", "cq-part1")
+#: Industry → the rule pack an organization of that industry is judged by when it names none (its
+#: ``pack`` blank): the "N" of the standard's "1+N" parts.  The table is the packs' own
+#: (``rules/packs/industries.yaml``), the one the command line reads too; a deployment may replace it here.
+CARBONMETER_INDUSTRY_PACKS: dict[str, str] = _industry_packs()
 #: Days before a verification falls due at which reminders go out.
 CARBONMETER_REMINDER_DAYS = tuple(
     int(d) for d in os.environ.get("CARBONMETER_REMINDER_DAYS", "30,7").split(",") if d.strip()

@@ -43,6 +43,7 @@ TERMS: Final[dict[str, dict[str, Promise]]] = {
     "calibration_kind": {"verification": _("检定"), "calibration": _("校准")},
     "result": {"pass": _("合格"), "fail": _("不合格")},
     "ownership": {"own": _("自有"), "supplier": _("供应商"), "external_lab": _("外部实验室")},
+    "facility_level": {"enterprise": _("企业层级"), "key_facility": _("重点生产设施层级")},
 }
 
 

@@ -19,7 +19,7 @@ def list_streams(request: HttpRequest, organization: OrgFilter = None) -> QueryS
     """Source streams (3.8) with their annual emissions."""
     user = caller(request)
     streams = of_organization(user, scope_for(user, SourceStream), organization)
-    return streams.order_by("organization_id", "code", "id")
+    return streams.select_related("facility").order_by("organization_id", "code", "id")
 
 
 @router.get("/points", response={200: list[PointOut], **READ_ERRORS})

@@ -123,11 +123,19 @@ class StreamOut(Schema):
     kind: StreamKind
     method: Method
     emission_mode: EmissionMode
-    annual_emissions_t: float
+    annual_emissions_t: float | None = Field(
+        description="declared emissions, t CO2e; may be null when formula is set (the engine computes them)"
+    )
+    facility: str | None = Field(description="code of the production facility (4.1) the stream belongs to")
+    formula: str = Field(description="id of the rule pack's formula (contract §6.2); empty: none")
 
     @staticmethod
     def resolve_organization(obj: Any) -> int:
         return int(obj.organization_id)
+
+    @staticmethod
+    def resolve_facility(obj: Any) -> str | None:
+        return obj.facility.code if obj.facility_id else None
 
 
 class PointOut(Schema):
@@ -142,6 +150,10 @@ class PointOut(Schema):
     purpose: str
     trade_settlement: bool
     operating_value: float | None
+    value: float | None = Field(description="the annual quantity the point determined, in unit")
+    unit: str = Field(description='unit of value, e.g. "t", "GJ/t", "MWh"')
+    u_rel: float | None = Field(description="relative standard uncertainty stated by the value's source")
+    factor: str = Field(description="key of the rule pack's factors table (a default value); empty: none")
 
     @staticmethod
     def resolve_organization(obj: Any) -> int:
@@ -178,6 +190,7 @@ class InstrumentOut(Schema):
     ownership: Ownership
     traceability_basis: str
     interval_months: int | None
+    in_service_from: dt.date | None = Field(description="投用日期: first day in service")
     points: list[int] = Field(description="ids of the measuring points the instrument serves")
     updated_at: dt.datetime
     state: State = Field(
@@ -243,6 +256,9 @@ class _InstrumentFields(Schema):
     ownership: Ownership = "own"
     traceability_basis: Text100 = ""
     interval_months: Months | None = None
+    in_service_from: Day | None = Field(
+        None, description="投用日期: first day in service (period traceability)"
+    )
     points: list[Id] = Field(
         default_factory=list, max_length=500, description="ids of measuring points of the same organization"
     )
@@ -284,6 +300,10 @@ class CalibrationOut(Schema):
     certificate_no: str
     agency: str
     restricted_range: str = Field(description="限用范围: the range a pass confirms it for; blank: none")
+    expanded_uncertainty_percent: float | None = Field(
+        description="the certificate's expanded uncertainty U, % of the measured value"
+    )
+    coverage_factor: float | None = Field(description="k of U; null: 2")
 
     @staticmethod
     def resolve_instrument(obj: Any) -> int:
@@ -314,6 +334,10 @@ class CalibrationIn(Schema):
             "its label then reads 准用 (restricted use)"
         ),
     )
+    expanded_uncertainty_percent: PositiveFinite | None = Field(
+        None, description="扩展不确定度: the certificate's expanded uncertainty U, % of the measured value"
+    )
+    coverage_factor: PositiveFinite | None = Field(None, description="包含因子: k of U (null: 2)")
 
     @field_validator("valid_until")
     @classmethod

@@ -77,6 +77,8 @@ def record_calibration(user: Any, instrument: Instrument, fields: dict[str, Any]
         valid_until=fields.get("valid_until"),
         agency=fields.get("agency", ""),
         restricted_range=fields.get("restricted_range", ""),
+        expanded_uncertainty_percent=fields.get("expanded_uncertainty_percent"),
+        coverage_factor=fields.get("coverage_factor"),
         certificate_no=fields.get("certificate_no", ""),
         reason="经 API 记录",
     )

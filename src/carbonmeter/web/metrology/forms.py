@@ -101,6 +101,20 @@ class RecordForm(forms.Form):
         help_text=_("仅在此范围内确认合格时填写，如“0–50 t/h”；标识显示为准用"),
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
+    expanded_uncertainty_percent = forms.FloatField(
+        label=_("扩展不确定度U(%)"),
+        required=False,
+        min_value=0,
+        help_text=_("证书给出的扩展不确定度，相对于测量值的百分数"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": "any"}),
+    )
+    coverage_factor = forms.FloatField(
+        label=_("包含因子k"),
+        required=False,
+        min_value=0,
+        help_text=_("证书给出的包含因子，未填写按 k=2"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": "any"}),
+    )
     certificate_file = forms.FileField(
         label=_("证书文件（各器具通用）"),
         required=False,
@@ -153,6 +167,8 @@ class RecordForm(forms.Form):
         "restricted_range",
         "certificate_no",
         "agency",
+        "expanded_uncertainty_percent",
+        "coverage_factor",
         "certificate_file",
     )
 
@@ -171,6 +187,11 @@ class RecordForm(forms.Form):
                 )
         if on and valid_until and valid_until < on:
             self.add_error("valid_until", _("有效期不能早于检定/校准日期"))
+        for name in ("expanded_uncertainty_percent", "coverage_factor"):
+            if data.get(name) == 0:
+                self.add_error(name, _("须大于0"))
+        if data.get("coverage_factor") is not None and data.get("expanded_uncertainty_percent") is None:
+            self.add_error("expanded_uncertainty_percent", _("填写包含因子时须填写扩展不确定度"))
         return data
 
     def _chosen(self, data: dict[str, Any]) -> list[Instrument]:

@@ -14,6 +14,12 @@ from carbonmeter.web.registry.models import Instrument, InstrumentOwned, Organiz
 from carbonmeter.web.uploads import UploadValidator
 
 
+def positive(value: float) -> None:
+    """U and k of a certificate are positive numbers (the snapshot refuses 0 and below)."""
+    if not value > 0:
+        raise ValidationError(_("须大于0"), code="positive")
+
+
 class Calibration(KeepsExtra, InstrumentOwned):
     kind = models.CharField(_("方式"), max_length=20, choices=choices("calibration_kind"), db_comment="kind")
     date = models.DateField(_("日期"), db_comment="date of verification/calibration")
@@ -27,6 +33,22 @@ class Calibration(KeepsExtra, InstrumentOwned):
         blank=True,
         help_text=_("仅在此范围内确认合格时填写，如“0–50 t/h”；标识显示为准用"),
         db_comment="the range the instrument is confirmed for, when restricted (e.g. 0-50 t/h); blank: none",
+    )
+    expanded_uncertainty_percent = models.FloatField(
+        _("扩展不确定度U(%)"),
+        null=True,
+        blank=True,
+        validators=[positive],
+        help_text=_("证书给出的扩展不确定度，相对于测量值的百分数"),
+        db_comment="expanded uncertainty U of the certificate, % of the measured value",
+    )
+    coverage_factor = models.FloatField(
+        _("包含因子k"),
+        null=True,
+        blank=True,
+        validators=[positive],
+        help_text=_("证书给出的包含因子，未填写按 k=2"),
+        db_comment="coverage factor k of U (null: 2)",
     )
     certificate_file = models.FileField(
         _("证书文件"),

@@ -33,6 +33,7 @@ from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import validity
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization, SourceStream
+from carbonmeter.web.registry.pack_terms import formula_label, organization_pack
 from carbonmeter.web.terms import term_label
 
 #: Statuses whose instruments must be kept verified: in use now, or ready to be put in use (standby).
@@ -229,6 +230,8 @@ def record_results(
     valid_until: date | None,
     agency: str = "",
     restricted_range: str = "",
+    expanded_uncertainty_percent: float | None = None,
+    coverage_factor: float | None = None,
     certificate_no: str = "",
     certificate_file: UploadedFile | None = None,
     certificates: Mapping[str, Certificate] | None = None,
@@ -239,6 +242,8 @@ def record_results(
     A pass without ``valid_until`` is valid for the instrument's interval (``interval_months``), each
     instrument its own.  ``restricted_range`` (限用范围) is the range the pass confirms them for, when it
     is restricted: their label then reads 准用 (:func:`validity.label_state`).
+    ``expanded_uncertainty_percent`` and ``coverage_factor`` are the certificate's U (%) and k (contract
+    §6.1), the same for every record.
 
     ``certificate_no`` and ``certificate_file`` apply to every instrument unless ``certificates`` gives that
     instrument its own.  A file shared by several records is stored once and referenced by each.
@@ -271,6 +276,8 @@ def record_results(
                 certificate_no=own.number or certificate_no,
                 agency=agency,
                 restricted_range=restricted_range.strip(),
+                expanded_uncertainty_percent=expanded_uncertainty_percent,
+                coverage_factor=coverage_factor,
             )
             if own.file is not None:
                 row.certificate_file.save(own.file.name or f"{code}.pdf", own.file, save=False)
@@ -321,6 +328,8 @@ class StreamView:
     category: str | None
     share: float | None
     points: list[PointView]
+    #: The stream's formula by its title in the organization's pack ("" without one).
+    formula_title: str = ""
 
     @property
     def share_percent(self) -> float | None:
@@ -345,9 +354,11 @@ def monitoring_plan(user: Any, org: Organization) -> MonitoringPlan:
     streams = (
         scope_for(user, SourceStream)
         .filter(organization=org)
+        .select_related("facility")
         .order_by("code")
         .prefetch_related(Prefetch("points", queryset=points))
     )
+    pack = organization_pack(org)
     run = scope_for(user, AssessmentRun).filter(organization=org).order_by("-created_at", "-pk").first()
     doc: Mapping[str, Any] = run.document if run else {}
     classes = {s["id"]: s for s in doc.get("streams", [])}
@@ -368,6 +379,7 @@ def monitoring_plan(user: Any, org: Organization) -> MonitoringPlan:
                     )
                     for p in s.points.all()
                 ],
+                formula_title=formula_label(pack, s.formula) if s.formula else "",
             )
             for s in streams
         ],

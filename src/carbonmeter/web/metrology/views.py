@@ -63,6 +63,8 @@ def calibration_record(request: HttpRequest) -> HttpResponse:
                     valid_until=data["valid_until"],
                     agency=data["agency"],
                     restricted_range=data["restricted_range"],
+                    expanded_uncertainty_percent=data["expanded_uncertainty_percent"],
+                    coverage_factor=data["coverage_factor"],
                     certificate_no=data["certificate_no"],
                     certificate_file=data["certificate_file"],
                     certificates=form.certificates(),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.admin_labels import labelled_column, labelled_filter
 from carbonmeter.web.admin_scoping import ScopedHistoryAdmin, is_active_superuser
-from carbonmeter.web.registry.forms import type_label
+from carbonmeter.web.registry.forms import MeasuringPointAdminForm, SourceStreamAdminForm, type_label
 from carbonmeter.web.registry.models import (
     Attachment,
     Component,
@@ -56,14 +56,25 @@ class OrganizationAdmin(ScopedHistoryAdmin):
 
 @admin.register(Facility)
 class FacilityAdmin(ScopedHistoryAdmin):
-    list_display = ("name", "level", "organization")
+    list_display = ("code", "name", "level", "organization")
     list_filter = ("level", "organization")
-    search_fields = ("name",)
+    search_fields = ("code", "name")
+    ordering = ("organization", "code")
 
 
 @admin.register(SourceStream)
 class SourceStreamAdmin(ScopedHistoryAdmin):
-    list_display = ("code", "name", "kind", "method", "emission_mode", "annual_emissions_t", "organization")
+    form = SourceStreamAdminForm
+    list_display = (
+        "code",
+        "name",
+        "facility",
+        "kind",
+        "method",
+        "emission_mode",
+        "annual_emissions_t",
+        "organization",
+    )
     list_filter = ("kind", "method", "emission_mode", "organization")
     search_fields = ("code", "name")
     ordering = ("organization", "code")
@@ -71,6 +82,7 @@ class SourceStreamAdmin(ScopedHistoryAdmin):
 
 @admin.register(MeasuringPoint)
 class MeasuringPointAdmin(ScopedHistoryAdmin):
+    form = MeasuringPointAdminForm
     list_display = (
         "code",
         "name",
@@ -78,6 +90,8 @@ class MeasuringPointAdmin(ScopedHistoryAdmin):
         "role",
         labelled_column("parameter", _("参数"), parameter_label),
         "determination",
+        "value",
+        "unit",
         "trade_settlement",
     )
     list_filter = ("role", "determination", "trade_settlement", "organization")

@@ -23,7 +23,15 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonmeter.web.accounts.scope import writable_orgs
 from carbonmeter.web.base import BaseModel
-from carbonmeter.web.registry.models import Attachment, Instrument, SealEvent
+from carbonmeter.web.registry.models import (
+    Attachment,
+    Instrument,
+    MeasuringPoint,
+    Organization,
+    SealEvent,
+    SourceStream,
+)
+from carbonmeter.web.registry.pack_terms import factor_choices, formula_choices
 from carbonmeter.web.registry.queries import SORTS, RegisterFilter
 from carbonmeter.web.registry.validity import STATE_CHOICES, band_choices
 from carbonmeter.web.terms import term_choices
@@ -272,3 +280,88 @@ class SealEventForm(InstrumentRowForm):
             "date": row.date.isoformat(),
             "event": row.get_event_display(),
         }
+
+
+# --- the plan's rows in the admin: keys of the organization's rule pack, shown by their names -----------
+
+
+class PackKeyForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A model form with one field holding a key of the organization's rule pack (``PACK_FIELD``): offered
+    as a choice labelled by name (never the key), and refused unless the row's organization's pack holds it.
+
+    A new row's organization is chosen on the form itself, so the choices are those of every organization
+    the form may save to (the admin has already narrowed the ``organization`` field to them); the check in
+    :meth:`clean` is against the one chosen.
+    """
+
+    PACK_FIELD: ClassVar[str]
+    #: Error shown when the chosen organization's pack does not hold the key.
+    UNKNOWN: ClassVar[Any]
+
+    @staticmethod
+    def pack_choices(org: Organization) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _organizations(self) -> list[Organization]:
+        if self.instance.pk and self.instance.organization_id:
+            return [self.instance.organization]
+        field = self.fields.get("organization")
+        queryset = getattr(field, "queryset", None)
+        return list(queryset) if queryset is not None else list(Organization.objects.all())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_field = self._meta.model._meta.get_field(self.PACK_FIELD)
+        choices: dict[str, str] = {}
+        for org in self._organizations():
+            for key, label in self.pack_choices(org):
+                choices.setdefault(key, label)
+        current = getattr(self.instance, self.PACK_FIELD, "")
+        if current and current not in choices:  # stored before the pack changed: shown, then refused
+            choices[current] = current
+        self.fields[self.PACK_FIELD] = forms.ChoiceField(
+            label=model_field.verbose_name,
+            required=False,
+            choices=list(choices.items()),
+            help_text=model_field.help_text,
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        key = data.get(self.PACK_FIELD) or ""
+        org = data.get("organization") or (
+            self.instance.organization if self.instance.organization_id else None
+        )
+        if key and org is not None and key not in dict(self.pack_choices(org)):
+            self.add_error(self.PACK_FIELD, self.UNKNOWN)
+        return data
+
+
+class SourceStreamAdminForm(PackKeyForm):
+    """A source stream: its formula is one of the organization's pack ``formulas``, shown by its title."""
+
+    PACK_FIELD = "formula"
+    UNKNOWN = _("所属单位的规则包中没有该核算公式")
+
+    class Meta:
+        model = SourceStream
+        fields = "__all__"
+
+    @staticmethod
+    def pack_choices(org: Organization) -> list[tuple[str, str]]:
+        return formula_choices(org)
+
+
+class MeasuringPointAdminForm(PackKeyForm):
+    """A measuring point: its default factor is one of the organization's pack ``factors``, shown by name."""
+
+    PACK_FIELD = "factor"
+    UNKNOWN = _("所属单位的规则包中没有该缺省值")
+
+    class Meta:
+        model = MeasuringPoint
+        fields = "__all__"
+
+    @staticmethod
+    def pack_choices(org: Organization) -> list[tuple[str, str]]:
+        return factor_choices(org)

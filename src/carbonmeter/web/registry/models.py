@@ -10,10 +10,12 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carbonmeter.quant.balance import cycle
 from carbonmeter.web.base import BaseModel, KeepsExtra
@@ -61,8 +63,13 @@ class Organization(KeepsExtra, BaseModel):
 
     @property
     def pack_ref(self) -> str:
-        """The rule pack this organization is judged by: its own, else the installation's default."""
-        return self.pack or settings.CARBONMETER_DEFAULT_PACK
+        """The rule pack this organization is judged by: its own; else the one its industry selects
+        (``settings.CARBONMETER_INDUSTRY_PACKS``, a table, so a new industry pack is configuration, not
+        code); else the installation's default."""
+        if self.pack:
+            return self.pack
+        by_industry: dict[str, str] = settings.CARBONMETER_INDUSTRY_PACKS
+        return by_industry.get(self.industry.strip().lower(), settings.CARBONMETER_DEFAULT_PACK)
 
 
 class OrgOwned(BaseModel):
@@ -77,23 +84,28 @@ class OrgOwned(BaseModel):
         abstract = True
 
 
-class Facility(OrgOwned):
+class Facility(KeepsExtra, OrgOwned):
+    """A production facility (4.1), the snapshot's ``facilities`` (contract §6.1).  ``level`` holds the
+    contract's values (``enterprise`` / ``key_facility``; migration 0006 renamed the former ``facility``)."""
+
+    code = models.CharField(_("编号"), max_length=50, db_comment="facility id within the organization")
     name = models.CharField(_("设施名称"), max_length=200, db_comment="key production facility")
     level = models.CharField(
         _("边界层级"),
         max_length=20,
-        choices=[("enterprise", _("企业层级")), ("facility", _("重点生产设施层级"))],
-        default="facility",
-        db_comment="metering boundary level (4.1)",
+        choices=choices("facility_level"),
+        default="key_facility",
+        db_comment="metering boundary level (4.1): enterprise or key_facility",
     )
 
     class Meta:
         verbose_name = _("设施")
         verbose_name_plural = _("设施")
         db_table_comment = "metering boundary: enterprise or key production facility (4.1)"
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="facility_code_unique")]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.code} {self.name}"
 
 
 class SourceStream(KeepsExtra, OrgOwned):
@@ -114,7 +126,22 @@ class SourceStream(KeepsExtra, OrgOwned):
     emission_mode = models.CharField(
         _("排放方式"), max_length=20, choices=choices("emission_mode"), default="organized", db_comment="mode"
     )
-    annual_emissions_t = models.FloatField(_("年排放量(tCO2e)"), db_comment="annual emissions, t CO2e")
+    #: Declared emissions; optional (contract §6.1) when ``formula`` is set: the engine computes them.
+    annual_emissions_t = models.FloatField(
+        _("年排放量(tCO2e)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        db_comment="declared annual emissions, t CO2e; null only with a formula",
+    )
+    #: An id of the organization's rule pack ``formulas`` table (checked by the forms against that pack,
+    #: shown by the formula's title); blank: no formula (v1: the declared emissions are judged).
+    formula = models.CharField(
+        _("核算公式"),
+        max_length=50,
+        blank=True,
+        db_comment="id of the rule pack's formula (contract 6.2); blank: none",
+    )
 
     class Meta:
         verbose_name = _("碳源流")
@@ -123,12 +150,21 @@ class SourceStream(KeepsExtra, OrgOwned):
         constraints = [
             models.UniqueConstraint(fields=["organization", "code"], name="stream_code_unique"),
             models.CheckConstraint(
-                condition=models.Q(annual_emissions_t__gte=0), name="stream_emissions_ge0"
+                condition=models.Q(annual_emissions_t__isnull=True) | models.Q(annual_emissions_t__gte=0),
+                name="stream_emissions_ge0",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(annual_emissions_t__isnull=False) | ~models.Q(formula=""),
+                name="stream_emissions_or_formula",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.annual_emissions_t is None and not self.formula:
+            raise ValidationError({"annual_emissions_t": _("未选择核算公式时须填写年排放量")})
 
 
 class MeasuringPoint(KeepsExtra, OrgOwned):
@@ -151,15 +187,53 @@ class MeasuringPoint(KeepsExtra, OrgOwned):
     operating_value = models.FloatField(
         _("运行值"), null=True, blank=True, db_comment="typical operating value"
     )
+    #: Contract §6.1: the annual quantity the point determined, in ``unit`` (any unit pint reads).
+    value = models.FloatField(
+        _("年度值"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        db_comment="annual quantity determined (total of an amount, weighted mean of a factor), in unit",
+    )
+    unit = models.CharField(
+        pgettext_lazy("unit of measurement", "单位"),
+        max_length=30,
+        blank=True,
+        db_comment='unit of value, e.g. "t", "GJ/t", "MWh"',
+    )
+    u_rel = models.FloatField(
+        _("相对标准不确定度"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("数值来源（化验报告、供应商证书）给出的相对标准不确定度，如 0.01 表示 1%"),
+        db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 %)",
+    )
+    #: A key of the organization's rule pack ``factors`` table (checked by the forms, shown by its title).
+    factor = models.CharField(
+        _("缺省值"),
+        max_length=100,
+        blank=True,
+        db_comment="key of the rule pack's factors table (a default value); blank: none",
+    )
 
     class Meta:
         verbose_name = _("计量点")
         verbose_name_plural = _("计量点")
         db_table_comment = "the monitoring plan: quantities determined per stream"
-        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="point_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="point_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(value__isnull=True) | ~models.Q(unit=""), name="point_value_has_unit"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.value is not None and not self.unit.strip():
+            raise ValidationError({"unit": _("填写年度值时须填写单位")})
 
 
 class Instrument(KeepsExtra, OrgOwned):
@@ -208,6 +282,12 @@ class Instrument(KeepsExtra, OrgOwned):
         related_name="sub_meters",
         verbose_name=_("上级计量器具"),
         db_comment="main meter of the metering network this instrument is a sub-meter of",
+    )
+    in_service_from = models.DateField(
+        _("投用日期"),
+        null=True,
+        blank=True,
+        db_comment="first day in service (period traceability, 6.3.6-6.3.7)",
     )
 
     class Meta:

@@ -125,6 +125,7 @@ def _instrument_values(i: snap.Instrument) -> dict[str, Any]:
         "ownership": i.ownership,
         "traceability_basis": i.traceability_basis,
         "interval_months": i.interval_months,
+        "in_service_from": i.in_service_from,
         "extra": i.extra,
     }
 
@@ -173,6 +174,17 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
     diff: list[FieldChange] = []
     org, outcome = _organization(s, reason, diff)
     report.add("organization", org.credit_code, outcome, diff)
+    facilities = {}
+    for f in s.facilities:
+        diff = []
+        facilities[f.id], outcome = _upsert(
+            rm.Facility,
+            {"organization": org, "code": f.id},
+            {"name": f.name, "level": f.level, "extra": f.extra},
+            reason,
+            diff,
+        )
+        report.add("facilities", f.id, outcome, diff)
     streams = {}
     for st in s.source_streams:
         diff = []
@@ -185,6 +197,8 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "method": st.method,
                 "emission_mode": st.emission_mode,
                 "annual_emissions_t": st.annual_emissions_t,
+                "facility": facilities[st.facility] if st.facility else None,
+                "formula": st.formula or "",
                 "extra": st.extra,
             },
             reason,
@@ -206,6 +220,10 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "purpose": p.purpose or "",
                 "trade_settlement": p.trade_settlement,
                 "operating_value": p.operating_value,
+                "value": p.value,
+                "unit": p.unit,
+                "u_rel": p.u_rel,
+                "factor": p.factor or "",
                 "extra": p.extra,
             },
             reason,
@@ -243,6 +261,8 @@ def _apply(s: snap.Snapshot, reason: str, report: ImportReport) -> rm.Organizati
                 "result": c.result,
                 "agency": c.agency,
                 "restricted_range": c.restricted_range,
+                "expanded_uncertainty_percent": c.expanded_uncertainty_percent,
+                "coverage_factor": c.coverage_factor,
                 "extra": c.extra,
             },
             reason,

@@ -43,12 +43,54 @@ def _instrument(i: rm.Instrument, points: list[str], components: list[dict[str, 
         "ownership",
         "traceability_basis",
         "interval_months",
+        "in_service_from",
         "extra",
     )
     return _drop_blank({"id": i.code, **{f: getattr(i, f) for f in fields}}) | {
         "points": points,
         "components": components,
     }
+
+
+def point_quantity(p: rm.MeasuringPoint) -> dict[str, Any]:
+    """The annual quantity a point determined (contract §6.1 ``value``/``unit``/``u_rel``), as typed on the
+    point (the plan, an import).  The one place a point's value is filled: values from the readings ledger
+    plug in here, and every export and assessment then carries them."""
+    return {"value": p.value, "unit": p.unit, "u_rel": p.u_rel}
+
+
+def _stream(s: rm.SourceStream, facilities: dict[int, str]) -> dict[str, Any]:
+    return _drop_blank(
+        {
+            "id": s.code,
+            "name": s.name,
+            "kind": s.kind,
+            "method": s.method,
+            "emission_mode": s.emission_mode,
+            "annual_emissions_t": s.annual_emissions_t,
+            "facility": facilities.get(s.facility_id) if s.facility_id else None,
+            "formula": s.formula,
+            "extra": s.extra,
+        }
+    )
+
+
+def _point(p: rm.MeasuringPoint) -> dict[str, Any]:
+    return _drop_blank(
+        {
+            "id": p.code,
+            "stream": p.stream.code,
+            "role": p.role,
+            "parameter": p.parameter,
+            "determination": p.determination,
+            "purpose": p.purpose,
+            "name": p.name,
+            "operating_value": p.operating_value,
+            **point_quantity(p),
+            "factor": p.factor,
+            "extra": p.extra,
+        }
+    ) | {"trade_settlement": p.trade_settlement}
 
 
 def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
@@ -77,6 +119,11 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
     calibrations = mm.Calibration.objects.filter(instrument__in=instruments, archived=False).order_by(
         "date", "id"
     )
+    facility_rows = list(rm.Facility.objects.filter(organization=org).order_by("code"))
+    # An archived facility still names its streams' facility: it stays in the list while streams use it.
+    used = set(rm.SourceStream.objects.filter(**live).values_list("facility_id", flat=True))
+    facility_rows = [f for f in facility_rows if not f.archived or f.pk in used]
+    facilities = {f.pk: f.code for f in facility_rows}
     people = rm.Person.objects.filter(**live).prefetch_related("certificates").order_by("id")
     document = {
         "schema": "carbonmeter.snapshot/1",
@@ -92,35 +139,15 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
         | {"key_emission_unit": org.key_emission_unit},
         "reporting_year": org.reporting_year,
         "as_of": as_of,
+        "facilities": [
+            _drop_blank({"id": f.code, "name": f.name, "level": f.level, "extra": f.extra})
+            for f in facility_rows
+        ],
         "source_streams": [
-            _drop_blank(
-                {
-                    "id": s.code,
-                    "name": s.name,
-                    "kind": s.kind,
-                    "method": s.method,
-                    "emission_mode": s.emission_mode,
-                    "extra": s.extra,
-                }
-            )
-            | {"annual_emissions_t": s.annual_emissions_t}
-            for s in rm.SourceStream.objects.filter(**live).order_by("code")
+            _stream(s, facilities) for s in rm.SourceStream.objects.filter(**live).order_by("code")
         ],
         "measuring_points": [
-            _drop_blank(
-                {
-                    "id": p.code,
-                    "stream": p.stream.code,
-                    "role": p.role,
-                    "parameter": p.parameter,
-                    "determination": p.determination,
-                    "purpose": p.purpose,
-                    "name": p.name,
-                    "operating_value": p.operating_value,
-                    "extra": p.extra,
-                }
-            )
-            | {"trade_settlement": p.trade_settlement}
+            _point(p)
             for p in rm.MeasuringPoint.objects.filter(**live).select_related("stream").order_by("code")
         ],
         "instruments": [_instrument(i, links[i.pk], components[i.pk]) for i in instruments],
@@ -135,6 +162,8 @@ def snapshot_document(org: rm.Organization, as_of: date) -> dict[str, Any]:
                     "certificate_no": c.certificate_no,
                     "agency": c.agency,
                     "restricted_range": c.restricted_range,
+                    "expanded_uncertainty_percent": c.expanded_uncertainty_percent,
+                    "coverage_factor": c.coverage_factor,
                     "extra": c.extra,
                 }
             )

@@ -33,10 +33,12 @@ from carbonmeter.io.problems import Located, SnapshotError
 from carbonmeter.io.snapshot_json import to_jsonable
 from carbonmeter.io.snapshot_xlsx import read_xlsx, write_xlsx
 from carbonmeter.rules.messages import Lang, render
+from carbonmeter.rules.schema import Pack
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
 from carbonmeter.web.assessment.services.snapshot import build_snapshot
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import models as rm
+from carbonmeter.web.registry.pack_terms import factor_label, formula_label, organization_pack
 from carbonmeter.web.registry.services import FieldChange, ImportReport, import_snapshot
 
 #: Session key: token → {"user": pk, "org": pk, "filename": name} of the previews awaiting confirmation.
@@ -50,6 +52,7 @@ MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 #: Every model an import writes; importing needs a write role for all of them.
 IMPORTED_MODELS: Final = (
     rm.Organization,
+    rm.Facility,
     rm.SourceStream,
     rm.MeasuringPoint,
     rm.Instrument,
@@ -63,6 +66,7 @@ IMPORTED_MODELS: Final = (
 #: The report's lists in workbook order, with the sheet they come from.
 REPORT_LISTS: Final[tuple[tuple[str, Promise], ...]] = (
     ("organization", _("单位信息")),
+    ("facilities", _("生产设施")),
     ("source_streams", _("碳源流")),
     ("measuring_points", _("计量点")),
     ("instruments", _("碳计量器具")),
@@ -163,6 +167,7 @@ def _problem(found: Located, path: Path, filename: str) -> Problem:
 #: The model each list of the report writes, for the names and terms of its fields.
 REPORT_MODELS: Final[dict[str, type[Any]]] = {
     "organization": rm.Organization,
+    "facilities": rm.Facility,
     "source_streams": rm.SourceStream,
     "measuring_points": rm.MeasuringPoint,
     "instruments": rm.Instrument,
@@ -182,10 +187,15 @@ class ShownChange:
     new: str
 
 
-def _shown_value(model: type[Any], name: str, value: Any) -> str:
-    """A field's value as a person reads it: terms not codes, 是/否, ids of related rows, ISO dates."""
+def _shown_value(model: type[Any], name: str, value: Any, pack: Pack | None = None) -> str:
+    """A field's value as a person reads it: terms not codes, 是/否, ids of related rows, ISO dates, a
+    formula or a default factor by its name in the organization's pack."""
     if value is None or value == "" or value == {} or value == []:
         return "—"
+    if pack is not None and (model, name) == (rm.SourceStream, "formula"):
+        return formula_label(pack, value)
+    if pack is not None and (model, name) == (rm.MeasuringPoint, "factor"):
+        return factor_label(pack, value)
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
     if isinstance(value, list):
@@ -203,12 +213,12 @@ def _shown_value(model: type[Any], name: str, value: Any) -> str:
     return str(choices.get(value, value))
 
 
-def _shown(model: type[Any], change: FieldChange) -> ShownChange:
+def _shown(model: type[Any], change: FieldChange, pack: Pack | None = None) -> ShownChange:
     if change.field == "components":
         label = str(_COMPONENTS_LABEL)
     else:
         label = str(model._meta.get_field(change.field).verbose_name)
-    old, new = (_shown_value(model, change.field, v) for v in (change.old, change.new))
+    old, new = (_shown_value(model, change.field, v, pack) for v in (change.old, change.new))
     return ShownChange(label, old, new)
 
 
@@ -223,8 +233,9 @@ class ReportRow:
     changes: list[tuple[str, list[ShownChange]]] = field(default_factory=list)
 
 
-def report_rows(report: ImportReport) -> list[ReportRow]:
-    """The import report as one row per list, in workbook order, for the preview and the confirmation."""
+def report_rows(report: ImportReport, pack: Pack | None = None) -> list[ReportRow]:
+    """The import report as one row per list, in workbook order, for the preview and the confirmation;
+    ``pack`` (the organization's) names formulas and default factors."""
     rows = []
     for what, label in REPORT_LISTS:
         model = REPORT_MODELS[what]
@@ -237,7 +248,7 @@ def report_rows(report: ImportReport) -> list[ReportRow]:
                 report.updated.get(what, []),
                 report.unchanged.get(what, 0),
                 [
-                    (key, [_shown(model, c) for c in changes.get(key, [])])
+                    (key, [_shown(model, c, pack) for c in changes.get(key, [])])
                     for key in report.updated.get(what, [])
                 ],
             )
@@ -255,10 +266,12 @@ class Preview:
     refusal: str = ""
     token: str = ""
     report: ImportReport | None = None
+    #: The organization's rule pack, which names the formulas and factors a change shows.
+    pack: Pack | None = None
 
     @property
     def rows(self) -> list[ReportRow]:
-        return report_rows(self.report) if self.report else []
+        return report_rows(self.report, self.pack) if self.report else []
 
 
 def _upload_path(token: str) -> Path:
@@ -318,6 +331,7 @@ def preview_import(user: Any, org: rm.Organization, upload: UploadedFile, sessio
         path.unlink()
         return preview
     _org, preview.report = import_snapshot(snapshot, reason=_reason(filename, user), dry_run=True)
+    preview.pack = organization_pack(org)
     pending = dict(session.get(PENDING_KEY, {}))
     pending[token] = {"user": user.pk, "org": org.pk, "filename": filename}
     session[PENDING_KEY] = pending
