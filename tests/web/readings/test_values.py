@@ -137,7 +137,20 @@ def test_snapshot_carries_the_values_and_the_file_reads_them_back(
     demo: dict[str, PointValue], org_a: Organization, tmp_path: Path
 ) -> None:
     """The web's snapshot document, written as JSON and read by the command line's parser, holds the same
-    point values: what ``carbonmeter assess`` judges on the export is what the web computed."""
+    point values: what ``carbonmeter assess`` judges on the export is what the web computed. A value the
+    plant recorded for a point is kept (the demo holds one month of readings, not a year); the ledger fills
+    the points that have none."""
+    recorded = {
+        p.code: p.value for p in MeasuringPoint.objects.filter(organization=org_a, code__in=list(demo))
+    }
+    kept = snapshot_document(org_a, dt.date(2026, 1, 15))
+    for point in kept["measuring_points"]:
+        if recorded.get(point["id"]) is not None:
+            assert point["value"] == recorded[point["id"]] and "availability" not in point, point["id"]
+    for point in MeasuringPoint.objects.filter(organization=org_a, code__in=list(demo)):
+        point.value, point.unit = None, ""
+        point._change_reason = "test: a plant that records no annual values of its own"
+        point.save()
     document = snapshot_document(org_a, dt.date(2026, 1, 15))
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
@@ -148,16 +161,16 @@ def test_snapshot_carries_the_values_and_the_file_reads_them_back(
         # JSON keeps a float's 17 digits; the two computations run on one thread each, so they agree exactly
         assert p.value == v.value and p.unit == v.unit, code
         assert p.availability == v.availability and p.substituted_share == v.substituted_share, code
-    # points without readings keep no value
-    assert by_id["P06.1"].value is None and by_id["P06.1"].availability is None
+    # points without readings keep their recorded value and no availability
+    p061 = MeasuringPoint.objects.get(organization=org_a, code="P06.1")
+    assert by_id["P06.1"].value == p061.value and by_id["P06.1"].availability is None
     typed = build_snapshot(org_a, dt.date(2026, 1, 15))
-    assert {p.id: p.value for p in typed.measuring_points if p.value is not None} == {
-        c: v.value for c, v in demo.items()
-    }
+    from_ledger = {p.id: p.value for p in typed.measuring_points if p.availability is not None}
+    assert from_ledger == {c: v.value for c, v in demo.items()}
 
 
 def test_no_readings_no_values(lake: Path, org_a: Organization) -> None:
     assert point_values(org_a, YEAR) == {}
     document: dict[str, Any] = snapshot_document(org_a, dt.date(2026, 1, 15))
-    assert all("value" not in p for p in document["measuring_points"])
+    assert all("availability" not in p for p in document["measuring_points"])  # nothing from a ledger
     assert year_span_slots(YEAR, 900) == QUARTERS_2025
