@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from carbonmeter.core.assess import Assessment
+from carbonmeter.core.equipping import RowResult
 from carbonmeter.core.findings import Finding
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.core.terms import OPEN_TERMS
@@ -65,20 +66,27 @@ def _streams(a: Assessment, s: Snapshot) -> str:
     return table(["编号", "名称", "排放量(tCO2e)", "占比", "类别"], rows, right=(2, 3))
 
 
-def _rates(a: Assessment) -> str:
-    rows = []
-    for r in a.rows:
-        mark = "—" if r.required == 0 else ("合格" if r.passed else "不合格")
-        rows.append(
-            [
-                label_text(f"row.{r.row}", "zh"),
-                f"{r.equipped}/{r.required}",
-                _pct(r.rate),
-                _pct(r.required_rate),
-                mark,
-            ]
+def _rate_cells(r: RowResult) -> list[str]:
+    mark = "—" if r.required == 0 else ("合格" if r.passed else "不合格")
+    return [
+        label_text(f"row.{r.row}", "zh"),
+        f"{r.equipped}/{r.required}",
+        _pct(r.rate),
+        _pct(r.required_rate),
+        mark,
+    ]
+
+
+def _rates(a: Assessment, s: Snapshot) -> str:
+    headers = ["表A.1 行", "已配备/应配备", "配备率", "要求", "结论"]
+    text = table(headers, [_rate_cells(r) for r in a.rows], right=(1, 2, 3))
+    names = {f.id: f.name or f.id for f in s.facilities}
+    by_facility = [[names[f.facility], *_rate_cells(f.result)] for f in a.by_facility if f.result.required]
+    if by_facility:
+        text += "\n按生产设施（4.1；类别按全厂判定）：\n" + table(
+            ["生产设施", *headers], by_facility, right=(2, 3, 4)
         )
-    return table(["表A.1 行", "已配备/应配备", "配备率", "要求", "结论"], rows, right=(1, 2, 3))
+    return text
 
 
 def label_param(parameter: str) -> str:
@@ -273,7 +281,7 @@ def render_text(a: Assessment, s: Snapshot) -> str:
         body = grouped or rest or ["无。"]
     sections = [
         ("碳源流分类（3.9–3.11）", _streams(a, s)),
-        ("碳计量器具配备率（5.2.1，附录A 表A.1）", _rates(a)),
+        ("碳计量器具配备率（5.2.1，附录A 表A.1）", _rates(a, s)),
     ]
     emissions = _emissions(a, s)
     if emissions:
