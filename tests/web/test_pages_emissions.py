@@ -106,7 +106,7 @@ def test_the_emissions_page_shows_each_stream_and_the_total(
     assert "1#窑生料碳酸盐分解" in row and "熟料煅烧" in row and "clinker" not in row
     assert "532,700" in row and "532,689" in row and "4,807" in row and "0.90%" in row
     assert "0.58%" in row and "层级 4" in row
-    # S09 (废旧轮胎): its consumption point P09.1 has no uncertainty source → 未评定, with the engine's reason.
+    # S09 (废旧轮胎): its consumption point P09.1 has no uncertainty source → 未评定, with the reason.
     row = _row(html, "data-stream", "S09")
     assert "未评定" in row and "P09.1" in row and "data-u95" not in row
     # The plant: 1,834,342 t net, U95 22,547 t (1.23 %, k = 2), incomplete (S09, S22, S24 left out).
@@ -206,7 +206,8 @@ def test_a_run_without_formulas_says_so(
     client: Client, users: dict[str, Any], org_a: Organization, document: dict[str, Any]
 ) -> None:
     doc = {k: v for k, v in document.items() if k not in ("uncertainty", "advisor")}
-    doc["streams"] = [{k: v for k, v in s.items() if k in ("id", "category", "share")} for s in doc["streams"]]
+    keep = ("id", "category", "share", "annual_emissions_t")
+    doc["streams"] = [{k: v for k, v in s.items() if k in keep} for s in doc["streams"]]
     run = store_run(org_a, doc)
     html = login(client, users["admin_a"]).get(f"/assessments/{run.pk}/emissions/").content.decode()
     assert 'id="no-formulas"' in html and "emissions-data" not in html
@@ -224,7 +225,7 @@ def test_the_pages_are_linked_and_findings_carry_tonnes_at_stake(
     finding = next(f for f in document["findings"] if (f["code"], f["subject"]) == ("EQP-01-A", "P06.1"))
     assert round(finding["tonnes_at_stake"], 2) == 516917.97
     item = html.split('data-code="EQP-01-A" data-subject="P06.1"', 1)[1].split("</li>", 1)[0]
-    assert "涉及 516,918 tCO2" in _text(item)
+    assert "涉及排放量 516,918 t" in _text(item)
     emissions = client.get(f"/assessments/{run.pk}/emissions/").content.decode()
     assert f'href="/assessments/{run.pk}/emissions/S01/"' in emissions
 
