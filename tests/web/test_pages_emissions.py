@@ -11,51 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from carbonmeter.core.assess import assess
-from carbonmeter.io.snapshot_json import parse_json
-from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.registry.models import Organization
-from tests.web.conftest import DEMO, login
+from tests.web.conftest import login
 from tests.web.terms_check import chinese_text_problems
-
-AS_OF = date(2026, 1, 15)
-PACK = "cq-part2-cement"
-
-
-def v11_document() -> dict[str, Any]:
-    """The §4 document of the demo plant with the v1.1 figures, as ``carbonmeter assess`` writes it."""
-    snapshot = parse_json(DEMO.read_bytes(), str(DEMO))
-    return to_document(assess(snapshot, load_pack(PACK), AS_OF))
-
-
-def store_run(org: Organization, document: dict[str, Any], user: Any = None) -> AssessmentRun:
-    """A run holding ``document`` (as :func:`run_assessment` stores one)."""
-    findings = document["findings"]
-    nc = sum(f["severity"] == "nonconformity" for f in findings)
-    pack = load_pack(PACK)
-    run = AssessmentRun(
-        organization=org,
-        as_of=AS_OF,
-        pack_id=pack.id,
-        pack_version=pack.version,
-        pack_sha256=pack.sha256,
-        document=document,
-        conforms=document["conforms"],
-        nonconformities=nc,
-        observations=len(findings) - nc,
-        created_by=user,
-    )
-    run._change_reason = "test fixture"
-    run.save()
-    return run
+from tests.web.v11_run import PACK, store_run, v11_document, without_evidence
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +39,6 @@ def run(org_a: Organization, document: dict[str, Any], users: dict[str, Any]) ->
 
 def _stream(document: dict[str, Any], sid: str) -> dict[str, Any]:
     return next(s for s in document["streams"] if s["id"] == sid)
-
-
-def without_evidence(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with its findings' evidence left out: the run's page cannot yet read the evidence keys
-    v1.1 added (``formula``, ``computed_t`` … have no label in the catalogue; another change adds them)."""
-    return document | {"findings": [f | {"evidence": {}} for f in document["findings"]]}
 
 
 def _row(html: str, attr: str, value: str) -> str:
