@@ -21,7 +21,7 @@
     animation: false,
     textStyle: { fontFamily: getComputedStyle(document.body).fontFamily },
     legend: { top: 0, data: [L.declared, L.computed, L.u95] },
-    grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 40, top: 32, bottom: 32, containLabel: true },
     tooltip: {
       trigger: "axis", axisPointer: { type: "shadow" },
       formatter: function (ps) {
@@ -34,7 +34,7 @@
         return lines.join("<br>");
       }
     },
-    xAxis: { type: "value", name: L.unit, nameLocation: "middle", nameGap: 24,
+    xAxis: { type: "value", name: L.unit, nameLocation: "middle", nameGap: 28,
       axisLabel: { formatter: function (v) { return fmt(v); } } },
     yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 220, overflow: "truncate" } },
     series: [
