@@ -212,3 +212,13 @@ def test_the_chinese_pages_show_no_internal_code(
     formulas = set(load_pack(PACK).formulas)
     problems += [f for f in formulas if re.search(rf"(?<![\w-]){f}(?![\w-])", text)]
     assert not problems, problems
+
+
+def test_anonymous_and_expired_readers_are_kept_out(
+    client: Client, users: dict[str, Any], run: AssessmentRun
+) -> None:
+    for path in ("emissions/", "emissions/S01/"):
+        response = client.get(f"/assessments/{run.pk}/{path}")
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), path
+    login(client, users["expired_verifier"])
+    assert client.get(f"/assessments/{run.pk}/emissions/").status_code == 404
