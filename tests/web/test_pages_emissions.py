@@ -197,8 +197,10 @@ def test_the_pages_read_in_english(client: Client, users: dict[str, Any], run: A
     text = _text(html)
     assert "Emissions and uncertainty" in text and "Tier 4" in text and "Not judged" in text
     assert "The pack gives no upgrade ladder" in text and "Improve the measurement accuracy" in text
+    assert "± 22,547 t (1.23 %, k = 2)" in text and "U95 (%)" in text and "(at least 1 %, at most 10" in text
     budget = _text(client.get(f"/assessments/{run.pk}/emissions/S01/").content.decode())
-    assert "Uncertainty budget" in budget and "Carbon content" in budget
+    assert "Uncertainty budget" in budget and "Carbon content" in budget and " Unit " in budget
+    assert "(3.99 %)" in budget
 
 
 @pytest.mark.parametrize("path", ["emissions/", "emissions/S01/", "emissions/S09/", ""])
