@@ -111,13 +111,15 @@ def test_a_measure_action_reads_as_measuring_instead_of_a_default(
     assert "由缺省值改为实测" in row and "1,234" in row and "规则包未给出升级阶梯" not in row
 
 
-def test_the_monte_carlo_figure_is_shown_when_present(
+def test_the_monte_carlo_figure_and_a_tier_below_1_are_shown(
     client: Client, users: dict[str, Any], org_a: Organization, document: dict[str, Any]
 ) -> None:
     doc = json.loads(json.dumps(document))
     doc["uncertainty"]["monte_carlo"] = {"draws": 20000, "u95_t": 22610.4}
+    next(x for x in doc["streams"] if x["id"] == "S05")["tier"] = 0  # activity U95 above 7.5 %
     run = store_run(org_a, doc)
     html = login(client, users["admin_a"]).get(f"/assessments/{run.pk}/emissions/").content.decode()
+    assert "低于层级 1" in _row(html, "data-stream", "S05")
     mc = _text(html.split('id="monte-carlo"', 1)[1].split("</div></div>", 1)[0])
     assert "± 22,610 t" in mc and "20,000 次抽样" in mc
 
