@@ -22,7 +22,7 @@ from carbonmeter.web.assessment.management.commands.load_demo import DEMO_PASSWO
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.registry.models import Organization
 from tests.web.test_crawl import Crawl, Page, demo_months
-from tests.web.v11_run import PACK, store_run, v11_document, without_evidence
+from tests.web.v11_run import PACK, store_run, v11_document
 
 ROLES = ("manager", "verifier", "regulator")
 
@@ -30,7 +30,7 @@ ROLES = ("manager", "verifier", "regulator")
 @pytest.fixture
 def run(demo: None, db: Any) -> AssessmentRun:
     org = Organization.objects.get()
-    return store_run(org, without_evidence(v11_document()))
+    return store_run(org, v11_document())
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -48,11 +48,13 @@ def test_the_emissions_pages_of_the_demo_answer_and_read_without_codes(
     crawl.run()
     assert crawl.visited.get(emissions) == 200
     assert crawl.visited.get(reverse("assessment_detail", args=[run.pk])) == 200
+    assert any(f["code"] == "EMI-01" for f in run.document["findings"])
     # Every stream's budget (the sampling crawl visits one of them), read with the same checks.
     streams = [s["id"] for s in run.document["streams"] if s.get("budget")]
     assert len(streams) >= 10
     formulas = re.compile(r"(?<![\w-])(?:" + "|".join(load_pack(PACK).formulas) + r")(?![\w-])")
-    for url in [emissions] + [reverse("assessment_budget", args=[run.pk, s]) for s in streams]:
+    detail = reverse("assessment_detail", args=[run.pk])  # EMI-01 and EQP-02 name formulas in evidence
+    for url in [emissions, detail] + [reverse("assessment_budget", args=[run.pk, s]) for s in streams]:
         response = client.get(url)
         assert response.status_code == 200, url
         page = Page()

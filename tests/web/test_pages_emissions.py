@@ -21,7 +21,7 @@ from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.registry.models import Organization
 from tests.web.conftest import login
 from tests.web.terms_check import chinese_text_problems
-from tests.web.v11_run import PACK, store_run, v11_document, without_evidence
+from tests.web.v11_run import PACK, store_run, v11_document
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,6 @@ def test_a_run_without_formulas_says_so(
 def test_the_pages_are_linked_and_findings_carry_tonnes_at_stake(
     client: Client, users: dict[str, Any], run: AssessmentRun, document: dict[str, Any]
 ) -> None:
-    run = store_run(run.organization, without_evidence(document))
     login(client, users["verifier_a"])
     assert f'href="/assessments/{run.pk}/emissions/"' in client.get("/assessments/").content.decode()
     html = client.get(f"/assessments/{run.pk}/").content.decode()
@@ -207,9 +206,8 @@ def test_the_pages_read_in_english(client: Client, users: dict[str, Any], run: A
 
 @pytest.mark.parametrize("path", ["emissions/", "emissions/S01/", "emissions/S09/", ""])
 def test_the_chinese_pages_show_no_internal_code(
-    client: Client, users: dict[str, Any], org_a: Organization, document: dict[str, Any], path: str
+    client: Client, users: dict[str, Any], run: AssessmentRun, path: str
 ) -> None:
-    run = store_run(org_a, without_evidence(document))
     html = login(client, users["admin_a"]).get(f"/assessments/{run.pk}/{path}").content.decode()
     text = _text(html)
     problems = chinese_text_problems(text, prose=False)

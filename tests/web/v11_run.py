@@ -48,9 +48,3 @@ def store_run(org: Organization, document: dict[str, Any], user: Any = None) -> 
     run._change_reason = "test fixture"
     run.save()
     return run
-
-
-def without_evidence(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with its findings' evidence left out: the run's page cannot yet read the evidence keys
-    v1.1 added (``formula``, ``computed_t`` … have no label in the catalogue; another change adds them)."""
-    return document | {"findings": [f | {"evidence": {}} for f in document["findings"]]}

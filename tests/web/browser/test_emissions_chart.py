@@ -10,13 +10,13 @@ from typing import Any
 from playwright.sync_api import Page
 
 from carbonmeter.web.registry.models import Organization
-from tests.web.v11_run import store_run, v11_document, without_evidence
+from tests.web.v11_run import store_run, v11_document
 
 
 def test_the_chart_draws_bars_and_error_bars(
     page: Page, signed_in: Any, org_a: Organization, page_errors: list[str], tmp_path: Path
 ) -> None:
-    document = without_evidence(v11_document())
+    document = v11_document()
     run = store_run(org_a, document)
     page.goto(f"/assessments/{run.pk}/emissions/")
     chart = page.locator("#emissions-chart svg")

@@ -25,7 +25,7 @@ from carbonmeter.rules.schema import Pack
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.registry.forms import type_label
 from carbonmeter.web.registry.models import Instrument, MeasuringPoint, Organization
-from carbonmeter.web.terms import term_label
+from carbonmeter.web.terms import parameter_label, term_label
 
 #: Keys never shown (see the module's docstring).
 HIDDEN: Final = frozenset({"note"})
@@ -44,6 +44,8 @@ LABEL_GROUPS: Final = {
     "tag": "tag",
     "missing": "field",
 }
+#: Keys whose value is a mass of CO2 in tonnes (contract v1.1: EMI-01's declared and computed emissions, U95).
+TONNE_KEYS: Final = frozenset({"emissions_t", "declared_t", "computed_t", "u95_t"})
 #: Key → enumeration of :mod:`carbonmeter.web.terms`.
 TERM_KEYS: Final = {"status": "status", "result": "result"}
 
@@ -112,15 +114,21 @@ class Reader:
         """One scalar value of ``key``."""
         if isinstance(value, bool):
             return Part(text("evidence", "true_value" if value else "false_value", self.lang))
-        if key in INSTRUMENT_KEYS or key in POINT_KEYS:
+        if key in INSTRUMENT_KEYS or key in POINT_KEYS or key == "planned_points":
             ident = str(value)
             return Part(ident, self.links("instrument" if key in INSTRUMENT_KEYS else "point", ident) or "")
+        if key in TONNE_KEYS and isinstance(value, int | float):
+            return Part(text("evidence", "tonnes_co2", self.lang, value=format_number(value)))
+        if key == "formula":
+            return Part(self._formula(str(value)))
+        if key == "parameter":
+            return Part(parameter_label(str(value)))
+        if key == "default_allowed":
+            return Part(self._labelled("category", str(value)))
         if key in DATE_KEYS:
             return Part(date.fromisoformat(str(value)).isoformat())
         if key in PERCENT_KEYS and isinstance(value, int | float):
             return Part(text("evidence", "percent", self.lang, value=format_number(value * 100)))
-        if key == "emissions_t" and isinstance(value, int | float):
-            return Part(text("evidence", "tonnes_co2", self.lang, value=format_number(value)))
         if key == "horizon_days" and isinstance(value, int | float):
             return Part(text("evidence", "days", self.lang, value=format_number(value)))
         if key == "mpe_percent" and isinstance(value, int | float):
@@ -144,6 +152,13 @@ class Reader:
             return label_text(f"{group}.{value}", self.lang)
         except KeyError:
             return value
+
+    def _formula(self, formula: str) -> str:
+        """An accounting formula (contract §6.2) by its title in the run's pack."""
+        spec = self.pack.formulas.get(formula) if self.pack else None
+        if spec is None:
+            return formula
+        return spec.title.en if self.lang == "en" else spec.title.zh
 
     def _purpose(self, purpose: str) -> str:
         """A measuring purpose (Table A.2/A.3) by its title in the run's pack."""
