@@ -444,3 +444,84 @@ class AssessmentDocument(_Open):
     instruments: list[InstrumentDoc]
     findings: list[FindingDoc]
     conforms: bool
+
+
+# ---- emissions and uncertainty of a run (contract §6.3), read from its stored document -------------------
+
+
+class NotJudgedDoc(_Open):
+    subject: str
+    what: str
+    reason: str
+    reason_en: str
+
+
+class EmissionStreamOut(_Open):
+    """A formula stream's emissions and uncertainty; ``not_judged`` lists why what is null is not judged."""
+
+    id: str
+    name: str = Field(description="the stream's name in the register (empty when it has none)")
+    formula: str = Field(description="an id of the run's pack's formulas table")
+    formula_title: str = Field(description="the formula's title in the run's pack (Chinese)")
+    formula_title_en: str = Field(description="the formula's title in the run's pack (English)")
+    annual_emissions_t: float
+    declared_emissions_t: float | None
+    computed_emissions_t: float | None
+    u_rel: float | None
+    u95_t: float | None
+    tier: int | None
+    activity_u95_percent: float | None
+    not_judged: list[NotJudgedDoc]
+
+
+class MonteCarloDoc(_Open):
+    draws: int
+    u95_t: float
+
+
+class UncertaintyDoc(_Open):
+    total_u95_t: float | None
+    total_u95_rel: float | None
+    k: float
+    complete: bool
+    monte_carlo: MonteCarloDoc | None = None
+
+
+class EmissionsOut(Schema):
+    """A run's net total with its U95 (``uncertainty`` null when no stream was accounted by a formula)
+    and its formula streams, largest first."""
+
+    run: int
+    total_emissions_t: float
+    uncertainty: UncertaintyDoc | None
+    streams: list[EmissionStreamOut]
+
+
+class BudgetLineDoc(_Open):
+    point: str
+    parameter: str
+    value: float | None
+    unit: str
+    u_rel: float | None
+    instrument: str | None
+    certificate_no: str | None
+    contribution: float | None
+
+
+class BudgetOut(Schema):
+    """One formula stream's uncertainty budget: each input's share of the stream's variance."""
+
+    run: int
+    stream: EmissionStreamOut
+    budget: list[BudgetLineDoc]
+
+
+class AdviceDoc(_Open):
+    point: str
+    stream: str
+    parameter: str
+    contribution: float
+    action: Literal["upgrade", "measure"]
+    to: str | None
+    reduction_t: float | None
+    max_reduction_t: float | None

@@ -157,19 +157,19 @@ class Reader:
         except KeyError:
             return value
 
+    def _formula(self, formula: str) -> str:
+        """An accounting formula (contract §6.2) by its title in the run's pack."""
+        spec = self.pack.formulas.get(formula) if self.pack else None
+        if spec is None:
+            return formula
+        return spec.title.en if self.lang == "en" else spec.title.zh
+
     def _purpose(self, purpose: str) -> str:
         """A measuring purpose (Table A.2/A.3) by its title in the run's pack."""
         req = self.pack.accuracy_requirements.get(purpose) if self.pack else None
         if req is None:
             return purpose
         return req.title.en if self.lang == "en" else req.title.zh
-
-    def _formula(self, formula: str) -> str:
-        """A formula by its title in the run's pack."""
-        spec = self.pack.formulas.get(formula) if self.pack else None
-        if spec is None:
-            return formula
-        return spec.title.en if self.lang == "en" else spec.title.zh
 
     def _kind(self, kind: str) -> str:
         """A record's kind (检定/校准), or a required document's kind by its title in the run's pack."""

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -24,17 +24,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carbonmeter.rules.loader import PackError, load_pack
 from carbonmeter.rules.messages import Lang, label_text
 from carbonmeter.rules.schema import Pack
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.scope import scope_for, writable_orgs
+from carbonmeter.web.assessment import emissions
 from carbonmeter.web.assessment.evidence import Reader, register_links
 from carbonmeter.web.assessment.forms import ConfirmForm, ImportForm, RunForm
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.assessment.services import transfer
 from carbonmeter.web.assessment.services.run import changes, run_assessment
-from carbonmeter.web.registry.models import Organization
+from carbonmeter.web.registry.models import Organization, SourceStream
 
 #: Runs per page of the list.
 RUNS_PER_PAGE = 25
@@ -104,10 +104,7 @@ def _clause_key(clause: str) -> tuple[int, ...]:
 
 def _run_pack(run: AssessmentRun) -> Pack | None:
     """The exact pack version the run used, when it can still be loaded."""
-    try:
-        return load_pack(f"{run.pack_id}@{run.pack_version}")
-    except (PackError, OSError, KeyError, ValueError):
-        return None
+    return emissions.run_pack(run)
 
 
 def _clause_titles(pack: Pack | None, lang: str) -> dict[str, str]:
@@ -239,6 +236,77 @@ def assessment_document(request: HttpRequest, pk: int) -> HttpResponse:
     body = json.dumps(run.document, ensure_ascii=False, indent=1) + "\n"
     name = f"{run.organization.name}-评价结果-{run.as_of.isoformat()}-{run.pk}.json"
     return _download(body.encode("utf-8"), "application/json; charset=utf-8", name)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Emissions and their uncertainty (contract §6.3), from the stored document
+# --------------------------------------------------------------------------------------------------------
+
+
+def _lang() -> Lang:
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _stream_names(user: Any, org: Organization) -> dict[str, str]:
+    """The register's names of ``org``'s streams by code (a stream since removed has none)."""
+    rows = scope_for(user, SourceStream).filter(organization=org).values_list("code", "name")
+    return {code: name for code, name in rows}
+
+
+def _readable_run(request: HttpRequest, pk: int) -> AssessmentRun:
+    runs = scope_for(request.user, AssessmentRun).select_related("organization", "created_by")
+    return get_object_or_404(runs, pk=pk)
+
+
+@login_required
+@require_GET
+def assessment_emissions(request: HttpRequest, pk: int) -> HttpResponse:
+    """排放量与不确定度: per formula stream declared vs computed with U95, tier and activity U95, the plant
+    total with its U95 (and the Monte Carlo check), and the advisor's ranked actions."""
+    run = _readable_run(request, pk)
+    lang = _lang()
+    doc = run.document
+    pack = _run_pack(run)
+    names = _stream_names(request.user, run.organization)
+    links = register_links(request.user, run.organization)
+    figures = emissions.stream_figures(doc, pack, lang, names)
+    total = emissions.plant_total(doc)
+    labels = {
+        "declared": _("申报排放量"),
+        "computed": _("计算排放量"),
+        "u95": _("扩展不确定度 U95"),
+        "total": _("全厂净排放量"),
+        "unit": _("吨二氧化碳"),
+    }
+    context = {
+        "run": run,
+        "figures": figures,
+        "total": total,
+        "advice": emissions.advice(doc, names, links),
+        "chart": emissions.chart_data(figures, total, labels) if figures else None,
+    }
+    return render(request, "assessment/emissions.html", context)
+
+
+@login_required
+@require_GET
+def assessment_budget(request: HttpRequest, pk: int, stream: str) -> HttpResponse:
+    """One formula stream's uncertainty budget: which input contributes what share of its variance."""
+    run = _readable_run(request, pk)
+    lang = _lang()
+    doc = run.document
+    found = emissions.stream_doc(doc, stream)
+    if found is None:
+        raise Http404(_("本次评价中没有按核算公式计算的该碳源流"))
+    pack = _run_pack(run)
+    names = _stream_names(request.user, run.organization)
+    figure = next(f for f in emissions.stream_figures(doc, pack, lang, names) if f.id == stream)
+    context = {
+        "run": run,
+        "figure": figure,
+        "lines": emissions.budget_lines(found, register_links(request.user, run.organization)),
+    }
+    return render(request, "assessment/budget.html", context)
 
 
 # --------------------------------------------------------------------------------------------------------
