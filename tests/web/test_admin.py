@@ -237,14 +237,14 @@ def test_add_records_the_reason(org_a: Organization, users: dict[str, Any]) -> N
         url(Facility, "add"),
         {
             "organization": org_a.pk,
-            "code": "F2",
-            "name": "2#熟料生产线",
+            "code": "F3",
+            "name": "3#熟料生产线",
             "level": "key_facility",
             REASON_FIELD: "新建产线",
         },
     )
     assert response.status_code == 302
-    facility = Facility.objects.get(name="2#熟料生产线")
+    facility = Facility.objects.get(name="3#熟料生产线")
     assert facility.history.get().history_change_reason == "新建产线"
 
 

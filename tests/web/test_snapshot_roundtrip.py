@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from carbonmeter.core.assess import assess
 from carbonmeter.io.snapshot_json import parse_json
@@ -27,9 +28,17 @@ def test_demo_plant_survives_the_database_unchanged(org_a: Organization) -> None
         original.calibrations, key=lambda c: (c.instrument, c.date)
     )
     assert rebuilt.personnel == original.personnel and rebuilt.documents == original.documents
-    pack = load_pack()
+    pack = load_pack(org_a.pack_ref)  # the demo is a cement plant: cq-part2-cement
+    assert pack.id == "cq-part2-cement"
     web, cli = to_document(assess(rebuilt, pack)), to_document(assess(original, pack))
     assert web["equipping"] == cli["equipping"] and web["conforms"] == cli["conforms"]
+    # The accounting model gives the web's numbers from the file too (contract v1.1 §6.3).
+    for w, c in zip(web["streams"], cli["streams"], strict=True):
+        assert w["id"] == c["id"]
+        for key in ("computed_emissions_t", "u95_t", "tier"):
+            same = w.get(key) == c.get(key) or w.get(key) == pytest.approx(c.get(key), rel=1e-12)
+            assert same, (w["id"], key)
+    assert web["uncertainty"]["total_u95_t"] == pytest.approx(cli["uncertainty"]["total_u95_t"], rel=1e-12)
     assert sorted((f["code"], f["subject"]) for f in web["findings"]) == sorted(
         (f["code"], f["subject"]) for f in cli["findings"]
     )

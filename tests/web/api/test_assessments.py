@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.conf import settings
-
 from carbonmeter.core.assess import assess
 from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
@@ -23,9 +21,7 @@ def test_run_stores_the_engines_verdict(as_user: Any, users: dict[str, Any], org
     )
     assert response.status_code == 201, response.content
     run = AssessmentRun.objects.get(pk=response.json()["id"])
-    engine = to_document(
-        assess(build_snapshot(org_a, AS_OF), load_pack(settings.CARBONMETER_DEFAULT_PACK), AS_OF)
-    )
+    engine = to_document(assess(build_snapshot(org_a, AS_OF), load_pack(org_a.pack_ref), AS_OF))
     assert run.document["equipping"] == engine["equipping"]
     assert run.document["findings"] == engine["findings"]
     assert (run.organization, run.as_of, run.created_by) == (org_a, AS_OF, users["clerk_a"])

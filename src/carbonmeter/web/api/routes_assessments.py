@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import P, PathEx, Router, Status
+from ninja.errors import HttpError
 
 from carbonmeter.web.accounts.scope import scope_for
 from carbonmeter.web.api.access import of_organization, require_may_add, visible
@@ -20,7 +21,7 @@ from carbonmeter.web.api.schemas import (
 )
 from carbonmeter.web.assessment import emissions
 from carbonmeter.web.assessment.models import AssessmentRun
-from carbonmeter.web.assessment.services.run import run_assessment
+from carbonmeter.web.assessment.services.run import AssessmentRefused, run_assessment
 from carbonmeter.web.registry.models import Organization, SourceStream
 
 router = Router(tags=["assessments"])
@@ -47,7 +48,10 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn) -> Status[Ass
     user = caller(request)
     org = visible(user, Organization, payload.organization)
     require_may_add(user, AssessmentRun, org)
-    return Status(201, run_assessment(org, payload.as_of, user))
+    try:
+        return Status(201, run_assessment(org, payload.as_of, user))
+    except AssessmentRefused as exc:
+        raise HttpError(422, str(exc)) from exc
 
 
 StreamCode = PathEx[str, P(min_length=1, max_length=50, description="the stream's id (code) in the run")]

@@ -33,7 +33,7 @@ from carbonmeter.web.assessment.evidence import Reader, register_links
 from carbonmeter.web.assessment.forms import ConfirmForm, ImportForm, RunForm
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.assessment.services import transfer
-from carbonmeter.web.assessment.services.run import changes, run_assessment
+from carbonmeter.web.assessment.services.run import AssessmentRefused, changes, run_assessment
 from carbonmeter.web.registry.models import Organization, SourceStream
 
 #: Runs per page of the list.
@@ -55,9 +55,13 @@ def assessments(request: HttpRequest) -> HttpResponse:
         if not may_run:
             raise PermissionDenied(_("无权对该单位运行评价"))
         if form.is_valid():
-            run = run_assessment(org, form.cleaned_data["as_of"], request.user)
-            messages.success(request, _("评价已完成：%(verdict)s") % {"verdict": _verdict(run)})
-            return redirect("assessment_detail", pk=run.pk)
+            try:
+                run = run_assessment(org, form.cleaned_data["as_of"], request.user)
+            except AssessmentRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("评价已完成：%(verdict)s") % {"verdict": _verdict(run)})
+                return redirect("assessment_detail", pk=run.pk)
     runs = (
         scope_for(request.user, AssessmentRun)
         .filter(organization=org)

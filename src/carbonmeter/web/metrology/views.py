@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.scope import scope_for
-from carbonmeter.web.assessment.services.run import run_assessment
+from carbonmeter.web.assessment.services.run import AssessmentRefused, run_assessment
 from carbonmeter.web.metrology import services
 from carbonmeter.web.metrology.forms import PlanFilterForm, RecordForm
 from carbonmeter.web.registry.models import Instrument
@@ -80,8 +80,12 @@ def calibration_record(request: HttpRequest) -> HttpResponse:
                 )
                 # The dashboard shows the latest assessment: re-assess now so the equipping rate the user
                 # just changed is the one they see next (an explicit run stays available on /assessments/).
-                run_assessment(org, timezone.localdate(), request.user)
-                messages.info(request, _("已重新评价，仪表盘的配备率已更新。"))
+                try:
+                    run_assessment(org, timezone.localdate(), request.user)
+                except AssessmentRefused as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.info(request, _("已重新评价，仪表盘的配备率已更新。"))
                 return redirect("calibration_plan")
     else:
         form = RecordForm(instruments=instruments, selected=request.GET.getlist("instrument"))

@@ -44,7 +44,7 @@ from carbonmeter.web.accounts.current import choose_org as switch_org
 from carbonmeter.web.accounts.current import current_org
 from carbonmeter.web.accounts.models import ROLES
 from carbonmeter.web.accounts.scope import readable_orgs, role_in, scope_for
-from carbonmeter.web.assessment.services.run import run_assessment
+from carbonmeter.web.assessment.services.run import AssessmentRefused, run_assessment
 from carbonmeter.web.metrology.models import Calibration
 from carbonmeter.web.registry import changes, queries
 from carbonmeter.web.registry.forms import (
@@ -121,7 +121,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     run = queries.latest_run(request.user, org)
     if run is None and queries.may_run_assessment(request.user, org):
-        run = run_assessment(org, today, request.user)
+        try:
+            run = run_assessment(org, today, request.user)
+        except AssessmentRefused as exc:
+            messages.error(request, str(exc))
     version = changes.version()
     made = f"{run.pk}@{run.created_at.isoformat()}" if run else "-"
     parts = (org.pk, made, today.isoformat(), version, get_language())

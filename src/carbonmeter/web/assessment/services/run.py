@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from carbonmeter.core.accounting import InputProblems
 from carbonmeter.core.assess import assess
+from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.models import AssessmentRun
@@ -13,10 +17,37 @@ from carbonmeter.web.assessment.services.snapshot import build_snapshot
 from carbonmeter.web.registry.models import Organization
 
 
+class AssessmentRefused(Exception):
+    """The organization's rows contradict its rule pack (a formula or a default the pack does not hold, a
+    unit of the wrong dimension …): nothing is assessed, and the message names each stream or point."""
+
+
+def _located(snapshot: Snapshot, exc: InputProblems) -> str:
+    lists: dict[str, list[str]] = {
+        "source_streams": [s.id for s in snapshot.source_streams],
+        "measuring_points": [p.id for p in snapshot.measuring_points],
+    }
+    lines = []
+    for p in exc.problems:
+        _, name, index, *_rest = [*p.pointer.split("/"), "", "", ""]
+        ids = lists.get(name, [])
+        ident = ids[int(index)] if index.isdigit() and int(index) < len(ids) else p.pointer
+        lines.append(f"{ident}：{p.message}")
+    return "；".join(lines)
+
+
 def run_assessment(org: Organization, as_of: date, user: Any = None) -> AssessmentRun:
-    """Assess ``org`` at ``as_of`` with its pack and keep the §4 document with the pack's version."""
+    """Assess ``org`` at ``as_of`` with its pack and keep the §4 document with the pack's version;
+    :class:`AssessmentRefused` when the rows contradict the pack."""
     pack = load_pack(org.pack_ref)
-    doc = to_document(assess(build_snapshot(org, as_of), pack, as_of))
+    snapshot = build_snapshot(org, as_of)
+    try:
+        doc = to_document(assess(snapshot, pack, as_of))
+    except InputProblems as exc:
+        raise AssessmentRefused(
+            _("评价未运行：登记的数据与规则包「%(pack)s」不符——%(problems)s")
+            % {"pack": pack.title.zh, "problems": _located(snapshot, exc)}
+        ) from exc
     findings = doc["findings"]
     nc = sum(f["severity"] == "nonconformity" for f in findings)
     run = AssessmentRun(
