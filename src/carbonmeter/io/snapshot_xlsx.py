@@ -89,7 +89,7 @@ COLUMNS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "emission_mode": ("排放方式", "emission_mode"),
         "annual_emissions_t": ("年排放量(tCO2e)", "float"),
         "facility": ("生产设施", "id"),
-        "formula": ("核算公式", "id"),
+        "formula": ("核算公式", "formula"),
     },
     "计量点": {
         "id": ("编号", "id"),

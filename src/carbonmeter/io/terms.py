@@ -1,5 +1,5 @@
 """Open vocabularies as people write them: an instrument's type, a point's parameter and purpose, a
-management document's kind.
+management document's kind, a stream's formula.
 
 The contract leaves them free text (an unknown value is the user's own word), but the product names the
 values it knows: instrument types, parameters and some document kinds
@@ -19,10 +19,10 @@ import msgspec
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.core.terms import OPEN_TERMS
 from carbonmeter.io.ids import normalize_id, replaced
-from carbonmeter.rules.loader import builtin_names
+from carbonmeter.rules.loader import builtin_formula_names, builtin_names
 
 #: The open vocabularies: the workbook's column kinds for them.
-OPEN_KINDS: Final = frozenset({*OPEN_TERMS, "purpose"})
+OPEN_KINDS: Final = frozenset({*OPEN_TERMS, "purpose", "formula"})
 
 
 @cache
@@ -33,6 +33,7 @@ def open_terms() -> dict[str, dict[str, str]]:
         **OPEN_TERMS,
         "purpose": {key: zh for key, (zh, _) in purposes.items()},
         "document_kind": OPEN_TERMS["document_kind"] | {key: zh for key, (zh, _) in documents.items()},
+        "formula": {key: zh for key, (zh, _) in builtin_formula_names().items()},
     }
 
 
@@ -59,6 +60,10 @@ def normalize_terms(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with each open-vocabulary field that holds a known name holding its value instead."""
     return msgspec.structs.replace(
         snapshot,
+        source_streams=tuple(
+            replaced(s, formula=s.formula and term_value("formula", s.formula))
+            for s in snapshot.source_streams
+        ),
         measuring_points=tuple(
             replaced(
                 p,

@@ -273,6 +273,21 @@ def load_pack(ref: str = DEFAULT_PACK) -> Pack:
 
 
 @cache
+def builtin_formula_names() -> dict[str, tuple[str, str]]:
+    """Formula id → (zh, en) title, over the built-in packs (the newest version of a pack winning): the name a
+    workbook writes for a stream's formula and reads back."""
+    names: dict[str, tuple[str, str]] = {}
+    for path in builtin_pack_files():
+        try:
+            pack = load_pack(str(path))
+        except PackError:
+            continue
+        for key, spec in pack.formulas.items():
+            names[key] = (spec.title.zh, spec.title.en)
+    return names
+
+
+@cache
 def builtin_names() -> tuple[
     dict[str, tuple[str, str]], dict[str, tuple[str, str]], dict[str, tuple[str, str]]
 ]:
