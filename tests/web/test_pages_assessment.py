@@ -38,7 +38,7 @@ def test_a_run_is_listed_and_its_rates_are_the_engines(
     run = AssessmentRun.objects.get(organization=org_a)
     assert response.status_code == 302 and response["Location"] == f"/assessments/{run.pk}/"
     assert run.created_by == users["clerk_a"] and run.as_of == today
-    engine = to_document(assess(build_snapshot(org_a, today), load_pack(), today))
+    engine = to_document(assess(build_snapshot(org_a, today), load_pack(org_a.pack_ref), today))
     assert [(r["row"], r["required"], r["equipped"], r["rate"]) for r in run.document["equipping"]] == [
         (r["row"], r["required"], r["equipped"], r["rate"]) for r in engine["equipping"]
     ]

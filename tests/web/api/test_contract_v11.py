@@ -10,9 +10,7 @@ from carbonmeter.web.registry.models import Facility, Instrument, MeasuringPoint
 
 
 def test_streams_and_points_carry_facility_formula_and_value(as_user: Any, org_a: Organization) -> None:
-    facility = Facility(organization=org_a, code="F1", name="1#熟料生产线", level="key_facility")
-    facility._change_reason = "test"
-    facility.save()
+    facility = Facility.objects.get(organization=org_a, code="F1")  # the demo's 1#熟料生产线
     stream = SourceStream.objects.filter(organization=org_a).order_by("code").first()
     assert stream is not None
     stream.facility, stream.formula, stream.annual_emissions_t = facility, "fuel_ncv_cc", None
@@ -27,8 +25,11 @@ def test_streams_and_points_carry_facility_formula_and_value(as_user: Any, org_a
     streams = {s["code"]: s for s in as_user("officer_a").get("/api/streams", organization=org_a.pk).json()}
     got = streams[stream.code]
     assert (got["facility"], got["formula"], got["annual_emissions_t"]) == ("F1", "fuel_ncv_cc", None)
-    others = [s for code, s in streams.items() if code != stream.code]
-    assert all(s["facility"] is None and s["formula"] == "" for s in others)
+    # The demo's other streams: each with its facility's code, the formula as its id where it has one.
+    db = {s.code: s for s in SourceStream.objects.filter(organization=org_a).select_related("facility")}
+    for code, s in streams.items():
+        assert s["facility"] == (db[code].facility.code if db[code].facility else None)
+        assert s["formula"] == db[code].formula
     points = {p["code"]: p for p in as_user("officer_a").get("/api/points", stream=stream.pk).json()}
     assert {k: points[point.code][k] for k in ("value", "unit", "u_rel", "factor")} == {
         "value": 125000.0,
