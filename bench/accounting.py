@@ -43,7 +43,8 @@ def _plant(name: str, *args: str) -> Path:
 def _spawn(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of ``cmd``, through bench/run.py's lean launcher (a child's
     high-water mark starts from its parent's, so this process, which holds plants, must not fork it)."""
-    from bench.run import run_process
+    sys.path.insert(0, str(HERE))
+    from run import run_process  # bench/run.py's launcher
 
     r = run_process(cmd)
     return r.wall_s, r.rss_mb
