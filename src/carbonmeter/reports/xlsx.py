@@ -143,9 +143,8 @@ def _not_judged(ws: Worksheet, a: Assessment) -> None:
         ]
         for n in a.not_judged
     ]
-    _sheet(
-        ws, ["对象", "未判定事项", "原因代码", "原因", "Message", "依据暂定值"], rows, [14, 12, 10, 70, 70, 10]
-    )
+    headers = ["对象", "未判定事项", "原因代码", "原因", "Message", "依据暂定值"]
+    _sheet(ws, headers, rows, [14, 12, 10, 70, 70, 10])
     for row in ws.iter_rows(min_row=2):
         row[3].alignment = Alignment(wrap_text=True, vertical="top")
 

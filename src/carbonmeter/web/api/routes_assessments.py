@@ -75,7 +75,11 @@ def _stream_out(run: AssessmentRun, stream: dict[str, Any], names: dict[str, str
         "name": names.get(stream["id"], ""),
         "formula_title": emissions.formula_title(pack, stream["formula"], "zh"),
         "formula_title_en": emissions.formula_title(pack, stream["formula"], "en"),
-        "not_judged": [n for n in run.document.get("not_judged", []) if n.get("subject") in subjects],
+        "not_judged": [
+            n
+            for n in run.document.get("not_judged", [])
+            if n.get("subject") in subjects and n.get("what") in ("uncertainty", "emissions")
+        ],
     }
 
 
