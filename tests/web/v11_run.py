@@ -15,6 +15,7 @@ from carbonmeter.io.snapshot_json import parse_json
 from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
 from carbonmeter.web.assessment.models import AssessmentRun
+from carbonmeter.web.assessment.services.run import keep_run
 from carbonmeter.web.registry.models import Organization
 from tests.web.conftest import DEMO
 
@@ -30,21 +31,4 @@ def v11_document() -> dict[str, Any]:
 
 def store_run(org: Organization, document: dict[str, Any], user: Any = None) -> AssessmentRun:
     """A run holding ``document`` (as :func:`run_assessment` stores one)."""
-    findings = document["findings"]
-    nc = sum(f["severity"] == "nonconformity" for f in findings)
-    pack = load_pack(PACK)
-    run = AssessmentRun(
-        organization=org,
-        as_of=AS_OF,
-        pack_id=pack.id,
-        pack_version=pack.version,
-        pack_sha256=pack.sha256,
-        document=document,
-        conforms=document["conforms"],
-        nonconformities=nc,
-        observations=len(findings) - nc,
-        created_by=user,
-    )
-    run._change_reason = "test fixture"
-    run.save()
-    return run
+    return keep_run(org, AS_OF, load_pack(PACK), document, user, reason="test fixture")

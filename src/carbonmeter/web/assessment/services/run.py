@@ -12,6 +12,7 @@ from carbonmeter.core.assess import assess
 from carbonmeter.core.snapshot import Snapshot
 from carbonmeter.reports.document import to_document
 from carbonmeter.rules.loader import load_pack
+from carbonmeter.rules.schema import Pack
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.assessment.services.snapshot import build_snapshot
 from carbonmeter.web.registry.models import Organization
@@ -48,6 +49,18 @@ def run_assessment(org: Organization, as_of: date, user: Any = None) -> Assessme
             _("评价未运行：登记的数据与规则包「%(pack)s」不符——%(problems)s")
             % {"pack": pack.title.zh, "problems": _located(snapshot, exc)}
         ) from exc
+    return keep_run(org, as_of, pack, doc, user)
+
+
+def keep_run(
+    org: Organization,
+    as_of: date,
+    pack: Pack,
+    doc: dict[str, Any],
+    user: Any = None,
+    reason: str = "运行评价",
+) -> AssessmentRun:
+    """Store the §4 document ``doc`` of ``org`` at ``as_of`` as a run, with the pack it came from."""
     findings = doc["findings"]
     nc = sum(f["severity"] == "nonconformity" for f in findings)
     run = AssessmentRun(
@@ -62,7 +75,7 @@ def run_assessment(org: Organization, as_of: date, user: Any = None) -> Assessme
         observations=len(findings) - nc,
         created_by=user if getattr(user, "pk", None) else None,
     )
-    run._change_reason = "运行评价"
+    run._change_reason = reason
     run.save()
     return run
 
