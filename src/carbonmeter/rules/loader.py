@@ -45,11 +45,11 @@ class PackError(Exception):
         self.problems = problems
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A safe loader (libyaml's where present) that refuses duplicate mapping keys."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -59,7 +59,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _dotted(path: list[str | int]) -> str:
@@ -86,7 +86,7 @@ def parse_pack(text: bytes, file: str, _chain: tuple[str, ...] = ()) -> Pack:
     A pack with ``extends: id@version`` (or a path, relative to ``file``) is laid over its parent: see
     :func:`_merge`.  An unknown parent or a cycle is a problem located at ``extends``."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise PackError([PackProblem(file, "", f"not valid YAML: {clip(str(exc), 1000)}")]) from exc
     except (ValueError, TypeError, OverflowError) as exc:  # a value YAML cannot build, e.g. 2025-02-30
@@ -253,7 +253,7 @@ INDUSTRIES_FILE = PACKS_DIR / "industries.yaml"
 @cache
 def industry_packs() -> dict[str, str]:
     """Industry → the pack an organization of that industry is judged by (``packs/industries.yaml``)."""
-    data = yaml.load(INDUSTRIES_FILE.read_bytes(), Loader=_UniqueKeyLoader) or {}
+    data = yaml.load(INDUSTRIES_FILE.read_bytes(), Loader=UniqueKeyLoader) or {}
     return {str(k).strip().lower(): str(v) for k, v in data.items()}
 
 
