@@ -228,3 +228,22 @@ def test_a_run_stored_before_v1_1_reads_without_not_judged(
     run.save(update_fields=["document"])
     html = login(client, users["officer_a"]).get(f"/assessments/{run.pk}/").content.decode()
     assert "无。" in html.split('id="not-judged"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_run_page_gives_table_a1_per_production_facility(
+    client: Client, users: dict[str, Any], org_a: Organization
+) -> None:
+    """Contract §6.4.6: each facility's rows, by the facility's name, with the engine's counts."""
+    run = run_assessment(org_a, timezone.localdate(), users["clerk_a"])
+    rows = [r for r in run.document["equipping_by_facility"] if r["required"]]
+    assert {r["facility"] for r in rows} == {"F0", "F1", "F2"}
+    login(client, users["verifier_a"])
+    html = client.get(f"/assessments/{run.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    table = html.split('id="equipping-by-facility"', 1)[1].split("</table>", 1)[0]
+    for r in rows:
+        cells = table.split(f'data-facility="{r["facility"]}" data-row="{r["row"]}"', 1)[1].split("</tr>", 1)[
+            0
+        ]
+        assert f">{r['required']}<" in cells and f">{r['equipped']}<" in cells
+        assert ("不合格" in cells) is (not r["pass"])
+    assert "2#熟料生产线" in table and "F2" not in re.sub(r'data-facility="F\d"', "", table)

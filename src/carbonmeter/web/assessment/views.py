@@ -34,7 +34,7 @@ from carbonmeter.web.assessment.forms import ConfirmForm, ImportForm, RunForm
 from carbonmeter.web.assessment.models import AssessmentRun
 from carbonmeter.web.assessment.services import transfer
 from carbonmeter.web.assessment.services.run import AssessmentRefused, changes, run_assessment
-from carbonmeter.web.registry.models import Organization, SourceStream
+from carbonmeter.web.registry.models import Facility, Organization, SourceStream
 
 #: Runs per page of the list.
 RUNS_PER_PAGE = 25
@@ -169,6 +169,15 @@ def _pct(x: float | None) -> float | None:
     return None if x is None else x * 100
 
 
+def _facility_rows(run: AssessmentRun, lang: str) -> list[dict[str, Any]]:
+    """Table A.1 per production facility (contract §6.4.6), rows with something required, the facility by
+    its name in the register (its code where it is gone)."""
+    names = dict(Facility.objects.filter(organization=run.organization).values_list("code", "name"))
+    rows = [r for r in run.document.get("equipping_by_facility", []) if r.get("required")]
+    labelled = _rows({"equipping": rows}, lang)
+    return [r | {"facility_name": names.get(r["facility"], r["facility"])} for r in labelled]
+
+
 def _rows(document: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     out = []
     for r in document["equipping"]:
@@ -212,6 +221,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "doc": doc,
         "verdict": _verdict(run),
         "rows": _rows(doc, lang),
+        "facility_rows": _facility_rows(run, lang),
         "groups": _by_clause(doc["findings"], _clause_titles(pack, lang), reader),
         "not_judged": _not_judged(doc, lang),
         "previous": previous,
