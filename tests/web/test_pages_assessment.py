@@ -241,9 +241,8 @@ def test_the_run_page_gives_table_a1_per_production_facility(
     html = client.get(f"/assessments/{run.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     table = html.split('id="equipping-by-facility"', 1)[1].split("</table>", 1)[0]
     for r in rows:
-        cells = table.split(f'data-facility="{r["facility"]}" data-row="{r["row"]}"', 1)[1].split("</tr>", 1)[
-            0
-        ]
+        marker = f'data-facility="{r["facility"]}" data-facility-row="{r["row"]}"'
+        cells = table.split(marker, 1)[1].split("</tr>", 1)[0]
         assert f">{r['required']}<" in cells and f">{r['equipped']}<" in cells
         assert ("不合格" in cells) is (not r["pass"])
     assert "2#熟料生产线" in table and "F2" not in re.sub(r'data-facility="F\d"', "", table)
