@@ -40,7 +40,7 @@ class Calibration(KeepsExtra, InstrumentOwned):
         blank=True,
         validators=[positive],
         help_text=_("证书给出的扩展不确定度，相对于测量值的百分数"),
-        db_comment="expanded uncertainty U of the certificate, % of the measured value",
+        db_comment="expanded uncertainty U of the certificate, percent of the measured value",
     )
     coverage_factor = models.FloatField(
         _("包含因子k"),

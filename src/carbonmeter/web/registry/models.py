@@ -207,7 +207,7 @@ class MeasuringPoint(KeepsExtra, OrgOwned):
         blank=True,
         validators=[MinValueValidator(0)],
         help_text=_("数值来源（化验报告、供应商证书）给出的相对标准不确定度，如 0.01 表示 1%"),
-        db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 %)",
+        db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 percent)",
     )
     #: A key of the organization's rule pack ``factors`` table (checked by the forms, shown by its title).
     factor = models.CharField(

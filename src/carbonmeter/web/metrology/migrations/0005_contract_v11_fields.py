@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='calibration',
             name='expanded_uncertainty_percent',
-            field=models.FloatField(blank=True, db_comment='expanded uncertainty U of the certificate, % of the measured value', help_text='证书给出的扩展不确定度，相对于测量值的百分数', null=True, validators=[carbonmeter.web.metrology.models.positive], verbose_name='扩展不确定度U(%)'),
+            field=models.FloatField(blank=True, db_comment='expanded uncertainty U of the certificate, percent of the measured value', help_text='证书给出的扩展不确定度，相对于测量值的百分数', null=True, validators=[carbonmeter.web.metrology.models.positive], verbose_name='扩展不确定度U(%)'),
         ),
         migrations.AddField(
             model_name='historicalcalibration',
@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcalibration',
             name='expanded_uncertainty_percent',
-            field=models.FloatField(blank=True, db_comment='expanded uncertainty U of the certificate, % of the measured value', help_text='证书给出的扩展不确定度，相对于测量值的百分数', null=True, validators=[carbonmeter.web.metrology.models.positive], verbose_name='扩展不确定度U(%)'),
+            field=models.FloatField(blank=True, db_comment='expanded uncertainty U of the certificate, percent of the measured value', help_text='证书给出的扩展不确定度，相对于测量值的百分数', null=True, validators=[carbonmeter.web.metrology.models.positive], verbose_name='扩展不确定度U(%)'),
         ),
     ]

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalmeasuringpoint',
             name='u_rel',
-            field=models.FloatField(blank=True, db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 %)", help_text='数值来源（化验报告、供应商证书）给出的相对标准不确定度，如 0.01 表示 1%', null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='相对标准不确定度'),
+            field=models.FloatField(blank=True, db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 percent)", help_text='数值来源（化验报告、供应商证书）给出的相对标准不确定度，如 0.01 表示 1%', null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='相对标准不确定度'),
         ),
         migrations.AddField(
             model_name='historicalmeasuringpoint',
@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='measuringpoint',
             name='u_rel',
-            field=models.FloatField(blank=True, db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 %)", help_text='数值来源（化验报告、供应商证书）给出的相对标准不确定度，如 0.01 表示 1%', null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='相对标准不确定度'),
+            field=models.FloatField(blank=True, db_comment="relative standard uncertainty stated by the value's source (0.01 = 1 percent)", help_text='数值来源（化验报告、供应商证书）给出的相对标准不确定度，如 0.01 表示 1%', null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='相对标准不确定度'),
         ),
         migrations.AddField(
             model_name='measuringpoint',
